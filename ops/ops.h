@@ -1,0 +1,89 @@
+/*
+ * ops.h - the operator registry: what each op means.
+ *
+ * Each supported op has one pare_op_def with two functions:
+ *
+ *   infer: given the node and its input tensors, set dtype and shape of every
+ *          output. Inputs always carry dtype and shape; their data is non-NULL
+ *          only when the value is known (a constant at compile time, or any
+ *          input when the interpreter runs). An op whose output shape depends
+ *          on input data that is NULL returns PARE_UNKNOWN (not an error).
+ *          Output shapes may contain -1 only when returning PARE_UNKNOWN.
+ *          Invalid attributes or incompatible shapes: PARE_ERR with a message
+ *          (the caller prefixes the node name).
+ *   eval:  the reference kernel. Inputs have data; outputs were allocated by
+ *          the caller with the dtype/shape infer produced (zeroed). Plain,
+ *          obviously correct C: this is the oracle every optimized kernel and
+ *          every compression pass is checked against.
+ *
+ * in[i] is NULL for an omitted optional input (node->inputs[i] == -1) and for
+ * i >= node->n_inputs. n_out is node->n_outputs (an omitted optional output
+ * still gets a tensor to write to, so kernels need not check).
+ *
+ * Canonical forms. The IR always uses the latest ONNX (opset 18) form of each
+ * op; the frontend rewrites older forms when loading (see frontend/onnx.h):
+ *   - Clip min/max, Pad pads/constant_value, Slice starts/ends/axes/steps,
+ *     Split split, Squeeze/Unsqueeze axes, Reduce* axes, Resize roi/scales/sizes
+ *     are inputs, never attributes.
+ *   - Softmax/LogSoftmax/Hardmax operate along one axis (opset-13 semantics).
+ *   - Upsample is rewritten to Resize; Dropout/Identity stay as Identity-like ops.
+ * Kernels therefore implement one semantics per op.
+ */
+#ifndef PARE_OPS_H
+#define PARE_OPS_H
+
+#include "ir/ir.h"
+
+typedef int (*pare_infer_fn)(const pare_node *node, const pare_tensor *const *in, int n_in,
+                             pare_tensor *out, int n_out, pare_err *err);
+typedef int (*pare_eval_fn)(const pare_node *node, const pare_tensor *const *in, int n_in,
+                            pare_tensor *out, int n_out, pare_err *err);
+
+typedef struct pare_op_def {
+  const char *name; /* ONNX op type in domain ai.onnx */
+  pare_infer_fn infer;
+  pare_eval_fn eval;
+} pare_op_def;
+
+/* Looks an op up by type (domain ai.onnx or ""). NULL if unsupported. */
+const pare_op_def *pare_op_find(const char *op_type);
+/* Iteration over all registered ops: returns NULL past the end. */
+const pare_op_def *pare_op_at(int index);
+
+/*
+ * Op families. Each ops/<family>.c defines one NULL-name-terminated table;
+ * ops/registry.c concatenates them. Adding a family = a new file plus one line
+ * in registry.c.
+ */
+extern const pare_op_def pare_ops_elementwise[]; /* ops/elementwise.c */
+extern const pare_op_def pare_ops_nn[];          /* ops/nn.c */
+extern const pare_op_def pare_ops_shape[];       /* ops/shape.c */
+extern const pare_op_def pare_ops_reduce[];      /* ops/reduce.c */
+
+/*
+ * Helpers shared by op implementations (ops/helpers.c).
+ */
+/* numpy broadcasting of a and b into *out; PARE_ERR if incompatible. */
+int pare_broadcast_shape(const pare_shape *a, const pare_shape *b, pare_shape *out, pare_err *err);
+/* Normalizes a possibly negative axis against rank; PARE_ERR if out of range. */
+int pare_norm_axis(int64_t axis, int rank, int *out, pare_err *err);
+/* Row-major strides of a shape (elements). */
+void pare_strides(const pare_shape *s, int64_t *strides);
+/* Reads an int tensor (i32/i64) into a freshly malloc'd int64 array; *n = numel. */
+int pare_tensor_to_i64s(const pare_tensor *t, int64_t **out, int64_t *n, pare_err *err);
+/* Requires in[i] present; PARE_ERR naming the input otherwise. */
+int pare_need_input(const pare_tensor *const *in, int n_in, int i, pare_err *err);
+
+/*
+ * Graph-level analyses built on the registry (ops/graph.c).
+ */
+/* Shape inference over the whole graph in node order. Values whose shape
+ * cannot be determined keep -1 dims. Errors name the node. */
+int pare_infer_shapes(pare_graph *g, pare_err *err);
+/* Evaluates every node whose inputs are all constant (and Shape/Size of
+ * statically shaped values), turning its outputs into constants, then removes
+ * the dead nodes. *changed (if non-NULL) is set when anything folded.
+ * Bound on folded tensor size: max_bytes per output (0 = no bound). */
+int pare_fold_constants(pare_graph *g, size_t max_bytes, int *changed, pare_err *err);
+
+#endif /* PARE_OPS_H */
