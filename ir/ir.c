@@ -695,65 +695,54 @@ int pare_graph_compact(pare_graph *g, pare_err *err) {
 }
 
 int pare_graph_toposort(pare_graph *g, pare_err *err) {
-  /* Kahn's algorithm over node -> node edges through values; ties keep the
-   * original order so already-sorted graphs are unchanged. */
+  /* Iterative depth-first search over producers, visiting nodes in their
+   * current order: an already sorted graph keeps its order, and deep chains
+   * cannot overflow the C stack. */
   int nn = g->n_nodes;
   pare_graph_update_producers(g);
-  int *indeg = calloc((size_t)nn + 1, sizeof(int));
-  int *order = malloc(((size_t)nn + 1) * sizeof(int));
-  char *done = calloc((size_t)nn + 1, 1);
+  char *state = calloc((size_t)nn + 1, 1); /* 0 new, 1 on stack, 2 emitted */
+  int *stack = malloc(((size_t)nn + 1) * sizeof(int));
+  int *next_input = calloc((size_t)nn + 1, sizeof(int));
   pare_node **sorted = malloc(((size_t)nn + 1) * sizeof *sorted);
-  int rc = PARE_OK;
-  if (!indeg || !order || !done || !sorted) {
+  int rc = PARE_OK, count = 0;
+  if (!state || !stack || !next_input || !sorted) {
     rc = pare_errf(err, "out of memory");
     goto out;
   }
-  for (int k = 0; k < nn; k++) {
-    const pare_node *n = g->nodes[k];
-    for (int j = 0; j < n->n_inputs; j++) {
-      int v = n->inputs[j];
-      if (v >= 0 && g->values[v]->producer >= 0) indeg[k]++;
-    }
-  }
-  /* Repeated scans are O(n^2) in the worst case but keep the stable order;
-   * graphs here have under ~10k nodes. */
-  int count = 0;
-  int progress = 1;
-  while (count < nn && progress) {
-    progress = 0;
-    for (int k = 0; k < nn; k++) {
-      if (done[k] || indeg[k] != 0) continue;
-      done[k] = 1;
-      order[count++] = k;
-      progress = 1;
+  for (int root = 0; root < nn && rc == PARE_OK; root++) {
+    if (state[root]) continue;
+    int top = 0;
+    stack[top++] = root;
+    state[root] = 1;
+    while (top > 0) {
+      int k = stack[top - 1];
       const pare_node *n = g->nodes[k];
-      for (int j = 0; j < n->n_outputs; j++) {
-        int v = n->outputs[j];
-        if (v < 0) continue;
-        for (int m = 0; m < nn; m++) {
-          const pare_node *c = g->nodes[m];
-          for (int q = 0; q < c->n_inputs; q++)
-            if (c->inputs[q] == v) indeg[m]--;
+      if (next_input[k] < n->n_inputs) {
+        int v = n->inputs[next_input[k]++];
+        int p = v >= 0 ? g->values[v]->producer : -1;
+        if (p < 0 || state[p] == 2) continue;
+        if (state[p] == 1) {
+          rc = pare_errf(err, "graph has a cycle through node '%s' (%s)", g->nodes[p]->name,
+                         g->nodes[p]->op ? g->nodes[p]->op : "dead");
+          break;
         }
+        state[p] = 1;
+        stack[top++] = p;
+      } else {
+        state[k] = 2;
+        sorted[count++] = g->nodes[k];
+        top--;
       }
-      break; /* restart from the lowest index to keep a stable order */
     }
   }
-  if (count < nn) {
-    for (int k = 0; k < nn; k++)
-      if (!done[k]) {
-        rc = pare_errf(err, "graph has a cycle through node '%s' (%s)", g->nodes[k]->name,
-                       g->nodes[k]->op ? g->nodes[k]->op : "dead");
-        goto out;
-      }
+  if (rc == PARE_OK) {
+    memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
+    pare_graph_update_producers(g);
   }
-  for (int k = 0; k < nn; k++) sorted[k] = g->nodes[order[k]];
-  memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
-  pare_graph_update_producers(g);
 out:
-  free(indeg);
-  free(order);
-  free(done);
+  free(state);
+  free(stack);
+  free(next_input);
   free(sorted);
   return rc;
 }

@@ -11,6 +11,9 @@
  * Values and nodes are addressed by index into graph->values / graph->nodes.
  * The arrays hold pointers, so a pare_value* stays valid while the graph grows.
  * Nodes are kept in topological order (pare_graph_toposort restores it).
+ * A constant value's init always holds its dense value; when enc is set too,
+ * init equals pare_weight_decode(enc) exactly, so the interpreter and the
+ * folding passes see the compressed semantics.
  */
 #ifndef PARE_IR_H
 #define PARE_IR_H

