@@ -3,6 +3,7 @@
  */
 #include "driver/cli.h"
 #include "driver/summary.h"
+#include "ir/text.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -105,7 +106,8 @@ int cmd_inspect(int argc, char **argv) {
     goto out;
   }
   if (o.json) {
-    cJSON *root = cJSON_CreateObject();
+    cJSON *root = pare_graph_to_cjson(g, &err);
+    if (!root) goto out;
     cJSON_AddStringToObject(root, "model", o.model);
     cJSON_AddItemToObject(root, "summary", summary_json(&s));
     char *text = cJSON_Print(root);
@@ -113,7 +115,13 @@ int cmd_inspect(int argc, char **argv) {
     free(text);
     cJSON_Delete(root);
   } else {
+    pare_print_opts popts = {.elide_above = o.all_weights ? 0 : ELIDE_ABOVE};
+    if (pare_graph_print(stdout, g, &popts, &err)) goto out;
     print_summary_text(g, &s);
+  }
+  if (fflush(stdout) != 0) {
+    pare_errf(&err, "writing to standard output failed");
+    goto out;
   }
   rc = 0;
 out:

@@ -59,6 +59,10 @@ extern const pare_op_def pare_ops_elementwise[]; /* ops/elementwise.c */
 extern const pare_op_def pare_ops_nn[];          /* ops/nn.c */
 extern const pare_op_def pare_ops_shape[];       /* ops/shape.c */
 extern const pare_op_def pare_ops_reduce[];      /* ops/reduce.c */
+extern const pare_op_def pare_ops_loss[];        /* ops/loss.c */
+extern const pare_op_def pare_ops_misc[];        /* ops/misc.c */
+extern const pare_op_def pare_ops_rnn[];         /* ops/rnn.c */
+extern const pare_op_def pare_ops_signal[];      /* ops/signal.c */
 
 /*
  * Helpers shared by op implementations (ops/helpers.c).

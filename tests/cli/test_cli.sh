@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# test_cli.sh PARE - the pare command line: exit codes, messages, and that a
+# failing command leaves no output file behind.
+set -u
+pare=$1
+node_data=/usr/share/libonnx-testdata/data/node
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+# expect NAME STATUS PATTERN -- CMD...: runs CMD, checks exit status and that
+# stdout+stderr matches the extended regex PATTERN.
+expect() {
+  local name=$1 status=$2 pattern=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -eq "$status" ] && printf '%s' "$out" | grep -Eq -- "$pattern"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$rc" "$status" "$out" | head -20
+  fi
+}
+
+# check NAME CONDITION...: a plain assertion.
+check() {
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else
+    failed=$((failed + 1))
+    echo "FAIL $name"
+  fi
+}
+
+expect no-args 2 "usage: pare" -- "$pare"
+expect help 0 "inspect MODEL.*" -- "$pare" --help
+expect help-run 0 "run MODEL --inputs DIR --output DIR" -- "$pare" --help
+expect version 0 "^pare [0-9]+\.[0-9]+\.[0-9]+" -- "$pare" --version
+expect unknown-command 2 "unknown command 'frobnicate'" -- "$pare" frobnicate
+expect run-missing-args 2 "usage: pare run" -- "$pare" run model.onnx
+expect run-unknown-option 2 "unknown option '--bogus'" -- "$pare" run m.onnx --bogus --inputs a --output b
+expect bad-input-shape 2 "dims must be positive integers" -- "$pare" inspect m.onnx --input-shape x=1,0,3
+expect bad-input-shape-syntax 2 "expected NAME=D1,D2" -- "$pare" inspect m.onnx --input-shape x
+expect bad-format 2 "expected text or json" -- "$pare" inspect m.onnx --format xml
+
+expect missing-model 1 "nope.onnx" -- "$pare" inspect "$work/nope.onnx"
+: >"$work/empty.onnx"
+expect empty-model 1 "empty.onnx.*empty" -- "$pare" inspect "$work/empty.onnx"
+mkdir "$work/dir.onnx"
+expect directory-model 1 "dir.onnx.*directory" -- "$pare" inspect "$work/dir.onnx"
+head -c 4096 /dev/urandom >"$work/random.onnx"
+expect random-model 1 "random.onnx" -- "$pare" inspect "$work/random.onnx"
+
+if [ -d "$node_data/test_abs" ]; then
+  case_dir=$node_data/test_abs
+  expect run-ok 0 "" -- "$pare" run "$case_dir/model.onnx" --inputs "$case_dir/test_data_set_0" --output "$work/out-ok"
+  check run-ok-output test -s "$work/out-ok/output_0.pb"
+  expect inspect-ok 0 "Abs\(" -- "$pare" inspect "$case_dir/model.onnx"
+  expect inspect-json 0 "\"op\": \"Abs\"" -- "$pare" inspect "$case_dir/model.onnx" --format json
+  # An input whose shape disagrees with --input-shape: exit 1, no output.
+  expect shape-disagrees 1 "input_0.pb.*shape" -- "$pare" run "$case_dir/model.onnx" \
+    --input-shape x=2,2,2 --inputs "$case_dir/test_data_set_0" --output "$work/out-bad"
+  check shape-disagrees-no-output test ! -e "$work/out-bad/output_0.pb"
+  # A missing input file.
+  mkdir "$work/no-inputs"
+  expect missing-input 1 "input_0.pb" -- "$pare" run "$case_dir/model.onnx" --inputs "$work/no-inputs" --output "$work/out-none"
+  check missing-input-no-output test ! -e "$work/out-none/output_0.pb"
+  # A truncated input tensor.
+  head -c 7 "$case_dir/test_data_set_0/input_0.pb" >"$work/no-inputs/input_0.pb"
+  expect truncated-input 1 "input_0.pb" -- "$pare" run "$case_dir/model.onnx" --inputs "$work/no-inputs" --output "$work/out-none"
+  check truncated-input-no-output test ! -e "$work/out-none/output_0.pb"
+  # An output path that is a file, not a folder.
+  : >"$work/a-file"
+  expect output-not-dir 1 "a-file.*not a directory" -- "$pare" run "$case_dir/model.onnx" \
+    --inputs "$case_dir/test_data_set_0" --output "$work/a-file"
+  # --input-shape naming something that is not an input.
+  expect not-an-input 1 "'nosuch'.*not a graph input" -- "$pare" inspect "$case_dir/model.onnx" --input-shape nosuch=1
+else
+  echo "SKIP node cases: $node_data not found"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
