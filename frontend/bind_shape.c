@@ -53,9 +53,10 @@ int pare_bind_input_shape(pare_graph *g, const char *name, const pare_shape *sha
     return pare_errf(err, "input '%s': rank %d given, must be 0..%d", name, shape->rank,
                      PARE_MAX_RANK);
   pare_shape_str(shape, got, sizeof got);
+  /* Zero-size dims are legal ONNX (empty tensors); negative ones are not. */
   for (int d = 0; d < shape->rank; d++)
-    if (shape->dims[d] <= 0)
-      return pare_errf(err, "input '%s': given shape %s has a zero or negative dim", name, got);
+    if (shape->dims[d] < 0)
+      return pare_errf(err, "input '%s': given shape %s has a negative dim", name, got);
   if (v->shape.rank >= 0 && v->shape.rank != shape->rank)
     return pare_errf(err, "input '%s' is declared %s (rank %d) but given %s (rank %d)", name, want,
                      v->shape.rank, got, shape->rank);

@@ -735,7 +735,7 @@ int pare_graph_toposort(pare_graph *g, pare_err *err) {
       }
     }
   }
-  if (rc == PARE_OK) {
+  if (rc == PARE_OK && nn > 0) {
     memcpy(g->nodes, sorted, (size_t)nn * sizeof *sorted);
     pare_graph_update_producers(g);
   }

@@ -441,7 +441,7 @@ static int ew_bcast_init(ew_bcast *bc, const pare_shape *out, const pare_tensor 
 
 /* out = broadcast of src (any dtype, same element size). */
 static int ew_expand_copy(const pare_tensor *src, pare_tensor *out, pare_err *err) {
-  ew_bcast bc;
+  ew_bcast bc = {0};
   if (ew_bcast_init(&bc, &out->shape, &src, 1, err)) return PARE_ERR;
   switch (pare_dtype_size(src->dtype)) {
 #define EW_COPY(TT)                                                                                \
@@ -944,7 +944,7 @@ static int ew_binary_kernel(ew_code code, const pare_node *node, const ew_bcast 
 static int kernel_binary(ew_code code, const pare_node *node, const pare_tensor *const *in,
                          int n_in, pare_tensor *out, pare_err *err) {
   if (ew_need(code, in, n_in, 0, err) || ew_need(code, in, n_in, 1, err)) return PARE_ERR;
-  ew_bcast bc;
+  ew_bcast bc = {0};
   if (ew_bcast_init(&bc, &out->shape, in, 2, err)) return pare_err_prefix(err, "%s", node->op);
   if (code != EW_Pow && in[0]->dtype != in[1]->dtype) return ew_same_dtype(code, in[0], in[1], err);
   return ew_binary_kernel(code, node, &bc, in[0], in[1], out, err);
@@ -960,7 +960,7 @@ static int kernel_variadic(ew_code code, const pare_node *node, const pare_tenso
   if (ew_expand_copy(in[0], out, err)) return pare_err_prefix(err, "%s", node->op);
   for (int i = 1; i < n_in; i++) {
     const pare_tensor *pair[2] = {out, in[i]};
-    ew_bcast bc;
+    ew_bcast bc = {0};
     if (ew_bcast_init(&bc, &out->shape, pair, 2, err)) return pare_err_prefix(err, "%s", node->op);
     if (ew_binary_kernel(code, node, &bc, out, in[i], out, err)) return PARE_ERR;
   }
@@ -1331,7 +1331,7 @@ static int kernel_where(ew_code code, const pare_node *node, const pare_tensor *
   if (in[0]->dtype != PARE_BOOL) return pare_errf(err, "Where: condition must be bool");
   if (in[1]->dtype != in[2]->dtype) return ew_same_dtype(code, in[1], in[2], err);
   if (in[1]->dtype != out->dtype) return ew_same_dtype(code, in[1], out, err);
-  ew_bcast bc;
+  ew_bcast bc = {0};
   if (ew_bcast_init(&bc, &out->shape, in, 3, err)) return pare_err_prefix(err, "Where");
   const uint8_t *c = in[0]->data;
   switch (pare_dtype_size(out->dtype)) {

@@ -282,9 +282,13 @@ GLOBAL_OP(GlobalLpPool, POOL_LP)
 
 /* ------------------------------------------------------------ MaxUnpool */
 
-/* Output shape: the output_shape input if given, else the inverse of MaxPool's size formula. */
-static int maxunpool_shape(const pare_node *node, const pare_tensor *const *in, int n_in,
-                           pare_shape *y, pare_err *err) {
+/*
+ * The unpooled shape: the inverse of MaxPool's size formula. The indices
+ * address this shape; an output_shape input, if given, only enlarges the
+ * output (each element keeps its coordinates, the rest is zero).
+ */
+static int maxunpool_shapes(const pare_node *node, const pare_tensor *const *in, int n_in,
+                            pare_shape *unpooled, pare_shape *y, pare_err *err) {
   const char *op = "MaxUnpool";
   if (pare_nn_need_dtype(op, in, n_in, 0, max_types, err)) return PARE_ERR;
   static const pare_dtype i64_only[] = {PARE_I64, 0};
@@ -297,18 +301,32 @@ static int maxunpool_shape(const pare_node *node, const pare_tensor *const *in, 
     return pare_errf(err, "%s: I has shape %s, X has %s", op, b, a);
   }
   if (xs->rank < 0) {
-    *y = pare_shape_unknown();
+    *unpooled = *y = pare_shape_unknown();
     return PARE_UNKNOWN;
   }
   if (xs->rank < 3)
     return pare_errf(err, "%s: X has rank %d, expected at least 3 (N, C, spatial...)", op,
                      xs->rank);
   int nsp = xs->rank - 2;
+  int64_t kernel[PARE_MAX_RANK], stride[PARE_MAX_RANK], pads[2 * PARE_MAX_RANK];
+  if (pare_attr_ints(node, "kernel_shape", &(const int64_t *){0}) < 0)
+    return pare_errf(err, "%s: attribute kernel_shape is required", op);
+  if (pare_nn_ints_attr(node, op, "kernel_shape", nsp, 1, 1, kernel, err) ||
+      pare_nn_ints_attr(node, op, "strides", nsp, 1, 1, stride, err) ||
+      pare_nn_ints_attr(node, op, "pads", 2 * nsp, 0, 0, pads, err))
+    return PARE_ERR;
+  *unpooled = *xs;
+  for (int i = 0; i < nsp; i++) {
+    int64_t d = xs->dims[2 + i], u = (d - 1) * stride[i] + kernel[i] - pads[i] - pads[nsp + i];
+    unpooled->dims[2 + i] = d < 0 ? -1 : u;
+    if (d >= 0 && u < 1)
+      return pare_errf(err, "%s: output dim %d would be %lld", op, i, (long long)u);
+  }
+  *y = *unpooled;
   if (n_in > 2 && in[2]) {
     const pare_tensor *os = in[2];
     if (os->shape.rank != 1 || os->shape.dims[0] != xs->rank)
       return pare_errf(err, "%s: output_shape must hold %d values", op, xs->rank);
-    *y = pare_shape_make(xs->rank, NULL);
     if (!os->data) {
       for (int i = 0; i < xs->rank; i++) y->dims[i] = -1;
       return PARE_UNKNOWN;
@@ -317,21 +335,6 @@ static int maxunpool_shape(const pare_node *node, const pare_tensor *const *in, 
       y->dims[i] = pare_tensor_get_i64(os, i);
       if (y->dims[i] < 0) return pare_errf(err, "%s: negative output_shape", op);
     }
-    return PARE_OK;
-  }
-  int64_t kernel[PARE_MAX_RANK], stride[PARE_MAX_RANK], pads[2 * PARE_MAX_RANK];
-  if (pare_attr_ints(node, "kernel_shape", &(const int64_t *){0}) < 0)
-    return pare_errf(err, "%s: attribute kernel_shape is required", op);
-  if (pare_nn_ints_attr(node, op, "kernel_shape", nsp, 1, 1, kernel, err) ||
-      pare_nn_ints_attr(node, op, "strides", nsp, 1, 1, stride, err) ||
-      pare_nn_ints_attr(node, op, "pads", 2 * nsp, 0, 0, pads, err))
-    return PARE_ERR;
-  *y = *xs;
-  for (int i = 0; i < nsp; i++) {
-    int64_t d = xs->dims[2 + i];
-    y->dims[2 + i] = d < 0 ? -1 : (d - 1) * stride[i] + kernel[i] - pads[i] - pads[nsp + i];
-    if (d >= 0 && y->dims[2 + i] < 1)
-      return pare_errf(err, "%s: output dim %d would be %lld", op, i, (long long)y->dims[2 + i]);
   }
   return pare_shape_is_static(y) ? PARE_OK : PARE_UNKNOWN;
 }
@@ -339,25 +342,40 @@ static int maxunpool_shape(const pare_node *node, const pare_tensor *const *in, 
 int pare_nn_infer_MaxUnpool(const pare_node *node, const pare_tensor *const *in, int n_in,
                             pare_tensor *out, int n_out, pare_err *err) {
   (void)n_out;
-  int rc = maxunpool_shape(node, in, n_in, &out[0].shape, err);
+  pare_shape unpooled;
+  int rc = maxunpool_shapes(node, in, n_in, &unpooled, &out[0].shape, err);
   if (rc != PARE_ERR) out[0].dtype = in[0]->dtype;
   return rc;
 }
 
-/* Y is zero except Y.flat[I[i]] = X.flat[i]. */
+/* Y is zero except at the coordinates I addresses in the unpooled shape. */
 int pare_nn_eval_MaxUnpool(const pare_node *node, const pare_tensor *const *in, int n_in,
                            pare_tensor *out, int n_out, pare_err *err) {
-  (void)node, (void)n_in, (void)n_out;
+  (void)n_out;
+  pare_shape unpooled, ys;
+  int rc = maxunpool_shapes(node, in, n_in, &unpooled, &ys, err);
+  if (rc) return rc == PARE_UNKNOWN ? pare_errf(err, "MaxUnpool: input shape not static") : rc;
   size_t es = pare_dtype_size(in[0]->dtype);
-  int64_t n = pare_tensor_numel(in[0]), total = pare_tensor_numel(&out[0]);
+  int64_t n = pare_tensor_numel(in[0]), total = 1, ystr[PARE_MAX_RANK];
+  for (int d = 0; d < unpooled.rank; d++) total *= unpooled.dims[d];
+  pare_strides(&ys, ystr);
   const int64_t *idx = in[1]->data;
   memset(out[0].data, 0, out[0].nbytes);
   for (int64_t i = 0; i < n; i++) {
     if (idx[i] < 0 || idx[i] >= total)
-      return pare_errf(err, "MaxUnpool: index %lld out of range for %lld outputs",
+      return pare_errf(err, "MaxUnpool: index %lld out of range for %lld elements",
                        (long long)idx[i], (long long)total);
-    memcpy((char *)out[0].data + (size_t)idx[i] * es, (const char *)in[0]->data + (size_t)i * es,
-           es);
+    int64_t rem = idx[i], pos = 0;
+    int fits = 1;
+    for (int d = unpooled.rank - 1; d >= 0; d--) {
+      int64_t c = rem % unpooled.dims[d];
+      rem /= unpooled.dims[d];
+      if (c >= ys.dims[d]) fits = 0;
+      pos += c * ystr[d];
+    }
+    if (fits)
+      memcpy((char *)out[0].data + (size_t)pos * es, (const char *)in[0]->data + (size_t)i * es,
+             es);
   }
   return PARE_OK;
 }

@@ -37,8 +37,7 @@ int pare_shapeop_read_ints(const pare_tensor *t, const char *what, int64_t *v, i
                            pare_err *err) {
   if (!t->data && t->dtype == PARE_UNDEFINED) return PARE_UNKNOWN;
   if (!pare_dtype_is_int(t->dtype))
-    return pare_errf(err, "%s must be an integer tensor, got %s", what,
-                     pare_dtype_name(t->dtype));
+    return pare_errf(err, "%s must be an integer tensor, got %s", what, pare_dtype_name(t->dtype));
   if (t->shape.rank > 1)
     return pare_errf(err, "%s must be a scalar or 1-D tensor, got rank %d", what, t->shape.rank);
   if (!t->data) return PARE_UNKNOWN;
@@ -207,16 +206,36 @@ static int mark_axes(const int64_t *v, int n, int rank, int *mark, pare_err *err
 static void set_i64(pare_tensor *t, int64_t i, int64_t v) {
   void *d = t->data;
   switch (t->dtype) {
-  case PARE_I8: ((int8_t *)d)[i] = (int8_t)v; break;
-  case PARE_U8: ((uint8_t *)d)[i] = (uint8_t)v; break;
-  case PARE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-  case PARE_I16: ((int16_t *)d)[i] = (int16_t)v; break;
-  case PARE_U16: ((uint16_t *)d)[i] = (uint16_t)v; break;
-  case PARE_I32: ((int32_t *)d)[i] = (int32_t)v; break;
-  case PARE_U32: ((uint32_t *)d)[i] = (uint32_t)v; break;
-  case PARE_I64: ((int64_t *)d)[i] = v; break;
-  case PARE_U64: ((uint64_t *)d)[i] = (uint64_t)v; break;
-  default: pare_tensor_set_f64(t, i, (double)v); break;
+  case PARE_I8:
+    ((int8_t *)d)[i] = (int8_t)v;
+    break;
+  case PARE_U8:
+    ((uint8_t *)d)[i] = (uint8_t)v;
+    break;
+  case PARE_BOOL:
+    ((uint8_t *)d)[i] = v != 0;
+    break;
+  case PARE_I16:
+    ((int16_t *)d)[i] = (int16_t)v;
+    break;
+  case PARE_U16:
+    ((uint16_t *)d)[i] = (uint16_t)v;
+    break;
+  case PARE_I32:
+    ((int32_t *)d)[i] = (int32_t)v;
+    break;
+  case PARE_U32:
+    ((uint32_t *)d)[i] = (uint32_t)v;
+    break;
+  case PARE_I64:
+    ((int64_t *)d)[i] = v;
+    break;
+  case PARE_U64:
+    ((uint64_t *)d)[i] = (uint64_t)v;
+    break;
+  default:
+    pare_tensor_set_f64(t, i, (double)v);
+    break;
   }
 }
 
@@ -345,7 +364,8 @@ static int transpose_perm(const pare_node *node, int r, int *perm, pare_err *err
     for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
     return PARE_OK;
   }
-  if (np != r) return pare_errf(err, "perm has %lld entries for an input of rank %d", (long long)np, r);
+  if (np != r)
+    return pare_errf(err, "perm has %lld entries for an input of rank %d", (long long)np, r);
   int seen[PARE_MAX_RANK] = {0};
   for (int i = 0; i < r; i++) {
     if (p[i] < 0 || p[i] >= r || seen[p[i]])
@@ -489,17 +509,20 @@ static int concat_infer(const pare_node *node, const pare_tensor *const *in, int
       return pare_errf(err, "input %d has rank %d, input %d has rank %d", i, s->rank, first, r);
     for (int k = 0; k < r; k++) {
       if (k == axis) continue;
-      if (o.dims[k] < 0) o.dims[k] = s->dims[k];
+      if (o.dims[k] < 0)
+        o.dims[k] = s->dims[k];
       else if (s->dims[k] >= 0 && s->dims[k] != o.dims[k]) {
         char a[160], b[160];
         pare_shape_str(s, a, sizeof a);
         pare_shape_str(&in[first]->shape, b, sizeof b);
-        return pare_errf(err, "input %d of shape %s does not match input %d of shape %s off axis %d",
-                         i, a, first, b, axis);
+        return pare_errf(err,
+                         "input %d of shape %s does not match input %d of shape %s off axis %d", i,
+                         a, first, b, axis);
       }
     }
     if (o.dims[axis] >= 0) {
-      if (s->dims[axis] < 0) o.dims[axis] = -1;
+      if (s->dims[axis] < 0)
+        o.dims[axis] = -1;
       else if (pare_shapeop_add(o.dims[axis], s->dims[axis], &o.dims[axis], err))
         return PARE_ERR;
     }
@@ -574,8 +597,8 @@ static int split_sizes(const pare_node *node, const pare_tensor *const *in, int 
     return PARE_OK;
   }
   if (dim % n_out != 0)
-    return pare_errf(err, "axis of size %lld does not split evenly into %d outputs",
-                     (long long)dim, n_out);
+    return pare_errf(err, "axis of size %lld does not split evenly into %d outputs", (long long)dim,
+                     n_out);
   for (int k = 0; k < n_out; k++) sizes[k] = dim / n_out;
   return PARE_OK;
 }
@@ -619,8 +642,8 @@ static int split_eval(const pare_node *node, const pare_tensor *const *in, int n
     int64_t part = out[k].shape.dims[axis];
     size_t row = (size_t)(part * inner) * es;
     for (int64_t o = 0; o < outer && row; o++)
-      memcpy((char *)out[k].data + o * row, (const char *)x->data + (size_t)((o * dim + off) * inner) * es,
-             row);
+      memcpy((char *)out[k].data + o * row,
+             (const char *)x->data + (size_t)((o * dim + off) * inner) * es, row);
     off += part;
   }
   return PARE_OK;
@@ -635,8 +658,8 @@ typedef struct slice_plan {
 } slice_plan;
 
 /* Reads one of Slice's integer inputs; PARE_UNKNOWN if its value is unknown. */
-static int slice_input(const pare_tensor *const *in, int n_in, int i, const char *what,
-                       int64_t *v, int *n, int *present, pare_err *err) {
+static int slice_input(const pare_tensor *const *in, int n_in, int i, const char *what, int64_t *v,
+                       int *n, int *present, pare_err *err) {
   *present = i < n_in && in[i];
   if (!*present) return PARE_OK;
   return pare_shapeop_read_ints(in[i], what, v, PARE_MAX_RANK, n, err);
@@ -839,11 +862,16 @@ typedef struct pad_plan {
 static int pad_plan_make(const pare_node *node, const pare_tensor *const *in, int n_in, int r,
                          pad_plan *p, pare_err *err) {
   const char *mode = pare_attr_string(node, "mode", "constant");
-  if (strcmp(mode, "constant") == 0) p->mode = PAD_CONSTANT;
-  else if (strcmp(mode, "reflect") == 0) p->mode = PAD_REFLECT;
-  else if (strcmp(mode, "edge") == 0) p->mode = PAD_EDGE;
-  else if (strcmp(mode, "wrap") == 0) p->mode = PAD_WRAP;
-  else return pare_errf(err, "unknown mode '%s'", mode);
+  if (strcmp(mode, "constant") == 0)
+    p->mode = PAD_CONSTANT;
+  else if (strcmp(mode, "reflect") == 0)
+    p->mode = PAD_REFLECT;
+  else if (strcmp(mode, "edge") == 0)
+    p->mode = PAD_EDGE;
+  else if (strcmp(mode, "wrap") == 0)
+    p->mode = PAD_WRAP;
+  else
+    return pare_errf(err, "unknown mode '%s'", mode);
   int64_t pads[2 * PARE_MAX_RANK], axes[PARE_MAX_RANK];
   int np = 0, na = r;
   int rc = pare_shapeop_read_ints(in[1], "pads", pads, 2 * PARE_MAX_RANK, &np, err);
@@ -875,8 +903,8 @@ static int pad_infer(const pare_node *node, const pare_tensor *const *in, int n_
   const pare_shape *xs = &in[0]->shape;
   out[0].dtype = in[0]->dtype;
   if (pare_shapeop_has_input(in, n_in, 2) && in[2]->dtype != in[0]->dtype)
-    return pare_errf(err, "constant_value has dtype %s, data has %s",
-                     pare_dtype_name(in[2]->dtype), pare_dtype_name(in[0]->dtype));
+    return pare_errf(err, "constant_value has dtype %s, data has %s", pare_dtype_name(in[2]->dtype),
+                     pare_dtype_name(in[0]->dtype));
   if (xs->rank < 0) return PARE_UNKNOWN;
   pad_plan p;
   int rc = pad_plan_make(node, in, n_in, xs->rank, &p, err);
@@ -911,8 +939,12 @@ static int64_t pad_source(const pad_plan *p, int a, int64_t d, int64_t o) {
   if (p->mode == PAD_CONSTANT || len <= 0) return -1;
   int64_t j = i - lo;
   switch (p->mode) {
-  case PAD_EDGE: j = j < 0 ? 0 : len - 1; break;
-  case PAD_WRAP: j = ((j % len) + len) % len; break;
+  case PAD_EDGE:
+    j = j < 0 ? 0 : len - 1;
+    break;
+  case PAD_WRAP:
+    j = ((j % len) + len) % len;
+    break;
   default: { /* reflect, without repeating the edge element */
     int64_t period = 2 * (len - 1);
     if (period == 0) {
@@ -927,8 +959,8 @@ static int64_t pad_source(const pad_plan *p, int a, int64_t d, int64_t o) {
   return lo + j;
 }
 
-static int pad_eval(const pare_node *node, const pare_tensor *const *in, int n_in,
-                    pare_tensor *out, int n_out, pare_err *err) {
+static int pad_eval(const pare_node *node, const pare_tensor *const *in, int n_in, pare_tensor *out,
+                    int n_out, pare_err *err) {
   (void)n_out;
   const pare_tensor *x = in[0];
   size_t es;
@@ -937,7 +969,10 @@ static int pad_eval(const pare_node *node, const pare_tensor *const *in, int n_i
   int r = x->shape.rank;
   if (pad_plan_make(node, in, n_in, r, &p, err) != PARE_OK) return PARE_ERR;
   unsigned char value[16] = {0};
-  if (pare_shapeop_has_input(in, n_in, 2)) memcpy(value, in[2]->data, es);
+  if (pare_shapeop_has_input(in, n_in, 2)) {
+    if (in[2]->dtype != x->dtype) return pare_errf(err, "constant_value dtype differs from data");
+    memcpy(value, in[2]->data, es);
+  }
   const int64_t *od = out[0].shape.dims;
   int64_t total = pare_tensor_numel(&out[0]);
   if (total == 0) return PARE_OK;
@@ -964,13 +999,17 @@ static int pad_eval(const pare_node *node, const pare_tensor *const *in, int n_i
     int64_t base = 0, inside = 1;
     for (int a = 0; a < r - 1; a++) {
       int64_t s = map[a][idx[a]];
-      if (s < 0) inside = 0;
-      else base += s * st[a];
+      if (s < 0)
+        inside = 0;
+      else
+        base += s * st[a];
     }
     for (int64_t j = 0; j < last; j++, dst += es) {
       int64_t s = map[r - 1][j];
-      if (inside && s >= 0) memcpy(dst, src + (size_t)(base + s) * es, es);
-      else memcpy(dst, value, es);
+      if (inside && s >= 0)
+        memcpy(dst, src + (size_t)(base + s) * es, es);
+      else
+        memcpy(dst, value, es);
     }
     for (int a = r - 2; a >= 0; a--) {
       if (++idx[a] < od[a]) break;
@@ -1089,8 +1128,7 @@ static int constant_of_shape_eval(const pare_node *node, const pare_tensor *cons
 /* ------------------------------------------------------------------ Range */
 
 /* Element count of Range(start, limit, delta) of dtype dt. */
-static int range_count(const pare_tensor *const *in, pare_dtype dt, int64_t *count,
-                       pare_err *err) {
+static int range_count(const pare_tensor *const *in, pare_dtype dt, int64_t *count, pare_err *err) {
   if (pare_dtype_is_float(dt)) {
     double s = pare_tensor_get_f64(in[0], 0), l = pare_tensor_get_f64(in[1], 0),
            d = pare_tensor_get_f64(in[2], 0);
@@ -1154,7 +1192,8 @@ static int range_eval(const pare_node *node, const pare_tensor *const *in, int n
 /* ------------------------------------------------ DepthToSpace, SpaceToDepth */
 
 static int blocksize(const pare_node *node, int64_t *b, pare_err *err) {
-  if (!pare_node_attr(node, "blocksize")) return pare_errf(err, "attribute 'blocksize' is required");
+  if (!pare_node_attr(node, "blocksize"))
+    return pare_errf(err, "attribute 'blocksize' is required");
   *b = pare_attr_int(node, "blocksize", 0);
   if (*b <= 0 || *b > 1 << 20)
     return pare_errf(err, "blocksize %lld is out of range", (long long)*b);
@@ -1200,8 +1239,7 @@ static int depth_to_space_eval(const pare_node *node, const pare_tensor *const *
   size_t es;
   int64_t b;
   int crd;
-  if (pare_shapeop_elem_size(x, &es, err) || blocksize(node, &b, err) ||
-      depth_crd(node, &crd, err))
+  if (pare_shapeop_elem_size(x, &es, err) || blocksize(node, &b, err) || depth_crd(node, &crd, err))
     return PARE_ERR;
   int64_t st[4];
   pare_strides(&x->shape, st);
@@ -1258,7 +1296,7 @@ static int space_to_depth_eval(const pare_node *node, const pare_tensor *const *
   int64_t st[4];
   pare_strides(&x->shape, st);
   /* Output as [N, b(i), b(j), C, H', W']: out[n, (i*b+j)*C + c, h, w] = x[n, c, h*b+i, w*b+j]. */
-  int64_t dims[6] = {x->shape.dims[0], b, b, x->shape.dims[1], out[0].shape.dims[2],
+  int64_t dims[6] = {x->shape.dims[0],    b, b, x->shape.dims[1], out[0].shape.dims[2],
                      out[0].shape.dims[3]};
   int64_t vs[6] = {st[0], st[2], st[3], st[1], b * st[2], b * st[3]};
   pare_shapeop_copy_view(out[0].data, x->data, es, 6, dims, vs, 0);
@@ -1267,7 +1305,8 @@ static int space_to_depth_eval(const pare_node *node, const pare_tensor *const *
 
 /* ------------------------------------------------------------------ table */
 
-#define SHAPE_OP(name, fn) {name, pare_shapeop_infer_##fn, pare_shapeop_eval_##fn}
+#define SHAPE_OP(name, fn)                                                                         \
+  { name, pare_shapeop_infer_##fn, pare_shapeop_eval_##fn }
 
 const pare_op_def pare_ops_shape[] = {
     {"Identity", identity_infer, copy_eval},

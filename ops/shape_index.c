@@ -124,8 +124,8 @@ int pare_shapeop_infer_gather_elements(const pare_node *node, const pare_tensor 
  */
 typedef int (*elements_fn)(void *ctx, int64_t pos, int64_t offset, pare_err *err);
 
-static int for_each_element(const pare_tensor *ind, const pare_shape *xs, int axis,
-                            elements_fn fn, void *ctx, pare_err *err) {
+static int for_each_element(const pare_tensor *ind, const pare_shape *xs, int axis, elements_fn fn,
+                            void *ctx, pare_err *err) {
   const pare_shape *is = &ind->shape;
   int r = is->rank;
   int64_t st[PARE_MAX_RANK], c[PARE_MAX_RANK] = {0};
@@ -157,8 +157,8 @@ static int gather_element(void *ctx, int64_t pos, int64_t offset, pare_err *err)
   return PARE_OK;
 }
 
-int pare_shapeop_eval_gather_elements(const pare_node *node, const pare_tensor *const *in,
-                                      int n_in, pare_tensor *out, int n_out, pare_err *err) {
+int pare_shapeop_eval_gather_elements(const pare_node *node, const pare_tensor *const *in, int n_in,
+                                      pare_tensor *out, int n_out, pare_err *err) {
   (void)n_in, (void)n_out;
   const pare_tensor *x = in[0];
   size_t es;
@@ -207,8 +207,8 @@ int pare_shapeop_infer_gather_nd(const pare_node *node, const pare_tensor *const
  * Element offset into data (strides st, dims xd) of the k-tuple of indices
  * starting at element `at` of ind, for the axes first..first+k-1.
  */
-static int tuple_offset(const pare_tensor *ind, int64_t at, int64_t k, int first,
-                        const int64_t *xd, const int64_t *st, int64_t *off, pare_err *err) {
+static int tuple_offset(const pare_tensor *ind, int64_t at, int64_t k, int first, const int64_t *xd,
+                        const int64_t *st, int64_t *off, pare_err *err) {
   int64_t o = 0;
   for (int64_t j = 0; j < k; j++) {
     int64_t i;
@@ -256,12 +256,18 @@ typedef enum scatter_red { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN } scatte
 static int scatter_reduction(const pare_node *node, pare_dtype dt, scatter_red *red,
                              pare_err *err) {
   const char *s = pare_attr_string(node, "reduction", "none");
-  if (strcmp(s, "none") == 0) *red = RED_NONE;
-  else if (strcmp(s, "add") == 0) *red = RED_ADD;
-  else if (strcmp(s, "mul") == 0) *red = RED_MUL;
-  else if (strcmp(s, "max") == 0) *red = RED_MAX;
-  else if (strcmp(s, "min") == 0) *red = RED_MIN;
-  else return pare_errf(err, "unknown reduction '%s'", s);
+  if (strcmp(s, "none") == 0)
+    *red = RED_NONE;
+  else if (strcmp(s, "add") == 0)
+    *red = RED_ADD;
+  else if (strcmp(s, "mul") == 0)
+    *red = RED_MUL;
+  else if (strcmp(s, "max") == 0)
+    *red = RED_MAX;
+  else if (strcmp(s, "min") == 0)
+    *red = RED_MIN;
+  else
+    return pare_errf(err, "unknown reduction '%s'", s);
   if (*red != RED_NONE && dt != PARE_F32 && dt != PARE_F64 && !pare_dtype_is_int(dt) &&
       dt != PARE_BOOL)
     return pare_errf(err, "reduction '%s' is not supported for dtype %s", s, pare_dtype_name(dt));
@@ -274,11 +280,21 @@ static int scatter_reduction(const pare_node *node, pare_dtype dt, scatter_red *
     memcpy(&a, dst, sizeof a);                                                                     \
     memcpy(&b, src, sizeof b);                                                                     \
     switch (red) {                                                                                 \
-    case RED_ADD: a = a + b; break;                                                                \
-    case RED_MUL: a = a * b; break;                                                                \
-    case RED_MAX: a = b > a || isnan(b) ? b : a; break;                                            \
-    case RED_MIN: a = b < a || isnan(b) ? b : a; break;                                            \
-    default: a = b; break;                                                                         \
+    case RED_ADD:                                                                                  \
+      a = a + b;                                                                                   \
+      break;                                                                                       \
+    case RED_MUL:                                                                                  \
+      a = a * b;                                                                                   \
+      break;                                                                                       \
+    case RED_MAX:                                                                                  \
+      a = b > a || isnan(b) ? b : a;                                                               \
+      break;                                                                                       \
+    case RED_MIN:                                                                                  \
+      a = b < a || isnan(b) ? b : a;                                                               \
+      break;                                                                                       \
+    default:                                                                                       \
+      a = b;                                                                                       \
+      break;                                                                                       \
     }                                                                                              \
     memcpy(dst, &a, sizeof a);                                                                     \
   } while (0)
@@ -302,18 +318,47 @@ static void reduce_elem(pare_dtype dt, scatter_red red, size_t es, void *dst, co
   int unsigned64 = dt == PARE_U64;
   int b_greater = unsigned64 ? (uint64_t)b > (uint64_t)a : b > a;
   switch (red) {
-  case RED_ADD: a = (int64_t)((uint64_t)a + (uint64_t)b); break;
-  case RED_MUL: a = (int64_t)((uint64_t)a * (uint64_t)b); break;
-  case RED_MAX: a = b_greater ? b : a; break;
-  default: a = b_greater || a == b ? a : b; break;
+  case RED_ADD:
+    a = (int64_t)((uint64_t)a + (uint64_t)b);
+    break;
+  case RED_MUL:
+    a = (int64_t)((uint64_t)a * (uint64_t)b);
+    break;
+  case RED_MAX:
+    a = b_greater ? b : a;
+    break;
+  default:
+    a = b_greater || a == b ? a : b;
+    break;
   }
   /* Store back exactly (truncating to the dtype's width). */
   switch (dt) {
-  case PARE_I8: case PARE_U8: { uint8_t v = (uint8_t)a; memcpy(dst, &v, 1); break; }
-  case PARE_BOOL: { uint8_t v = a != 0; memcpy(dst, &v, 1); break; }
-  case PARE_I16: case PARE_U16: { uint16_t v = (uint16_t)a; memcpy(dst, &v, 2); break; }
-  case PARE_I32: case PARE_U32: { uint32_t v = (uint32_t)a; memcpy(dst, &v, 4); break; }
-  default: memcpy(dst, &a, 8); break;
+  case PARE_I8:
+  case PARE_U8: {
+    uint8_t v = (uint8_t)a;
+    memcpy(dst, &v, 1);
+    break;
+  }
+  case PARE_BOOL: {
+    uint8_t v = a != 0;
+    memcpy(dst, &v, 1);
+    break;
+  }
+  case PARE_I16:
+  case PARE_U16: {
+    uint16_t v = (uint16_t)a;
+    memcpy(dst, &v, 2);
+    break;
+  }
+  case PARE_I32:
+  case PARE_U32: {
+    uint32_t v = (uint32_t)a;
+    memcpy(dst, &v, 4);
+    break;
+  }
+  default:
+    memcpy(dst, &a, 8);
+    break;
   }
 }
 
@@ -759,8 +804,10 @@ int pare_shapeop_eval_eyelike(const pare_node *node, const pare_tensor *const *i
     if (k > cols || k < -rows) break;
     int64_t j = i + k;
     if (j < 0 || j >= cols) continue;
-    if (out[0].dtype == PARE_F16) ((uint16_t *)out[0].data)[i * cols + j] = 0x3C00;
-    else pare_tensor_set_f64(&out[0], i * cols + j, 1.0);
+    if (out[0].dtype == PARE_F16)
+      ((uint16_t *)out[0].data)[i * cols + j] = 0x3C00;
+    else
+      pare_tensor_set_f64(&out[0], i * cols + j, 1.0);
   }
   return PARE_OK;
 }

@@ -25,7 +25,7 @@ int pare_shapeop_elem_size(const pare_tensor *t, size_t *es, pare_err *err);
  * it is not an integer tensor or holds more than cap values.
  */
 int pare_shapeop_read_ints(const pare_tensor *t, const char *what, int64_t *v, int cap, int *n,
-                         pare_err *err);
+                           pare_err *err);
 
 /* True when the optional input i is present with at least one element (ONNX
  * uses zero-element tensors to mean "absent" for some inputs). */
@@ -37,7 +37,7 @@ int pare_shapeop_has_input(const pare_tensor *const *in, int n_in, int i);
  * dst. rank <= PARE_SHAPE_VIEW_RANK; es is the element size in bytes.
  */
 void pare_shapeop_copy_view(void *dst, const void *src, size_t es, int rank, const int64_t *dims,
-                          const int64_t *strides, int64_t offset);
+                            const int64_t *strides, int64_t offset);
 
 /* a * b and a + b for non-negative counts; PARE_ERR ("element count
  * overflows") past INT64_MAX / 16, the bound pare_shape_numel uses. */
@@ -56,10 +56,10 @@ int pare_shapeop_elem_nonzero(pare_dtype dt, const void *p);
 
 /* Family members defined in the other ops/shape_*.c files. */
 #define PARE_SHAPE_DECL(name)                                                                      \
-  int pare_shapeop_infer_##name(const pare_node *node, const pare_tensor *const *in, int n_in,       \
-                              pare_tensor *out, int n_out, pare_err *err);                         \
-  int pare_shapeop_eval_##name(const pare_node *node, const pare_tensor *const *in, int n_in,        \
-                             pare_tensor *out, int n_out, pare_err *err);
+  int pare_shapeop_infer_##name(const pare_node *node, const pare_tensor *const *in, int n_in,     \
+                                pare_tensor *out, int n_out, pare_err *err);                       \
+  int pare_shapeop_eval_##name(const pare_node *node, const pare_tensor *const *in, int n_in,      \
+                               pare_tensor *out, int n_out, pare_err *err);
 
 /* ops/shape_index.c */
 PARE_SHAPE_DECL(gather)

@@ -55,12 +55,10 @@ static int pick(const char *value, const char *const *names, int n, int *out) {
 
 static int read_attrs(const pare_node *node, rs_plan *p, pare_err *err) {
   static const char *const modes[] = {"nearest", "linear", "cubic"};
-  static const char *const coords[] = {"half_pixel",         "half_pixel_symmetric",
-                                       "pytorch_half_pixel", "align_corners",
-                                       "asymmetric",         "tf_half_pixel_for_nn",
-                                       "tf_crop_and_resize"};
-  static const char *const rounds[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
-                                       "ceil"};
+  static const char *const coords[] = {
+      "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+      "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  static const char *const rounds[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   const char *m = pare_attr_string(node, "mode", "nearest");
   const char *c = pare_attr_string(node, "coordinate_transformation_mode", "half_pixel");
   const char *n = pare_attr_string(node, "nearest_mode", "round_prefer_floor");
@@ -86,8 +84,8 @@ static int read_floats(const pare_tensor *t, const char *what, int n, double *v,
   if (!pare_dtype_is_float(t->dtype) || t->dtype == PARE_F16)
     return pare_errf(err, "%s must be f32 or f64, got %s", what, pare_dtype_name(t->dtype));
   if (pare_tensor_numel(t) != n)
-    return pare_errf(err, "%s has %lld values, expected %d", what,
-                     (long long)pare_tensor_numel(t), n);
+    return pare_errf(err, "%s has %lld values, expected %d", what, (long long)pare_tensor_numel(t),
+                     n);
   for (int i = 0; i < n; i++) v[i] = pare_tensor_get_f64(t, i);
   return PARE_OK;
 }
@@ -155,7 +153,8 @@ static int make_plan(const pare_node *node, const pare_tensor *const *in, int n_
         continue;
       }
       double o = floor((double)p->in[a] * s[i]);
-      if (o > (double)COUNT_LIMIT) return pare_errf(err, "scale %g makes axis %d too large", s[i], a);
+      if (o > (double)COUNT_LIMIT)
+        return pare_errf(err, "scale %g makes axis %d too large", s[i], a);
       p->out[a] = (int64_t)o;
     }
     return PARE_OK;
@@ -181,7 +180,8 @@ static int make_plan(const pare_node *node, const pare_tensor *const *in, int n_
       continue;
     }
     if (p->in[a] == 0) {
-      if (size != 0) return pare_errf(err, "cannot resize axis %d of size 0 to %lld", a, (long long)size);
+      if (size != 0)
+        return pare_errf(err, "cannot resize axis %d of size 0 to %lld", a, (long long)size);
       continue;
     }
     p->scale[a] = (double)size / (double)p->in[a];
@@ -229,16 +229,20 @@ int pare_shapeop_infer_resize(const pare_node *node, const pare_tensor *const *i
 static double original_coord(const rs_plan *p, int a, int64_t x) {
   double s = p->scale[a], in = (double)p->in[a], outf = s * in, xr = (double)x;
   switch (p->coord) {
-  case RS_HALF_PIXEL: return (xr + 0.5) / s - 0.5;
+  case RS_HALF_PIXEL:
+    return (xr + 0.5) / s - 0.5;
   case RS_HALF_PIXEL_SYMMETRIC: {
     double adjustment = (double)p->out[a] / outf, center = in / 2;
     return center * (1 - adjustment) + (xr + 0.5) / s - 0.5;
   }
-  case RS_PYTORCH_HALF_PIXEL: return p->out[a] > 1 ? (xr + 0.5) / s - 0.5 : 0.0;
+  case RS_PYTORCH_HALF_PIXEL:
+    return p->out[a] > 1 ? (xr + 0.5) / s - 0.5 : 0.0;
   case RS_ALIGN_CORNERS:
     return p->out[a] <= 1 || outf == 1 ? 0.0 : xr * (in - 1) / (outf - 1);
-  case RS_ASYMMETRIC: return xr / s;
-  case RS_TF_HALF_PIXEL_FOR_NN: return (xr + 0.5) / s;
+  case RS_ASYMMETRIC:
+    return xr / s;
+  case RS_TF_HALF_PIXEL_FOR_NN:
+    return (xr + 0.5) / s;
   case RS_TF_CROP_AND_RESIZE: {
     double lo = p->roi_start[a], hi = p->roi_end[a];
     if (p->out[a] <= 1 || outf == 1) return (hi - lo) * (in - 1) / 2 + lo * (in - 1);
@@ -255,6 +259,9 @@ static int extrapolates(const rs_plan *p, int a, double xo) {
 /* Base tap: the input element at or left of xo, strictly left when xo is
  * integral (the reference keeps the ratio in (0, 1]). */
 static void split_coord(double xo, int64_t *base, double *ratio) {
+  /* Coordinates come from user scales and roi: keep them (and NaN) castable. */
+  if (!(xo > -1e15)) xo = -1e15;
+  if (xo > 1e15) xo = 1e15;
   double f = floor(xo);
   if (f == xo) f -= 1;
   *base = (int64_t)f;
@@ -271,10 +278,14 @@ static int64_t nearest_index(const rs_plan *p, double xo, int64_t n) {
   double r;
   split_coord(xo, &base, &r);
   int up;
-  if (r == 1) up = 1;
-  else if (p->round == RS_PREFER_FLOOR) up = r > 0.5;
-  else if (p->round == RS_PREFER_CEIL) up = r >= 0.5;
-  else up = p->round == RS_CEIL;
+  if (r == 1)
+    up = 1;
+  else if (p->round == RS_PREFER_FLOOR)
+    up = r > 0.5;
+  else if (p->round == RS_PREFER_CEIL)
+    up = r >= 0.5;
+  else
+    up = p->round == RS_CEIL;
   return clamp_index(base + up, n);
 }
 
@@ -301,21 +312,23 @@ static double cubic_kernel(double x, double A) {
 }
 
 /* Number of taps and the offset of the first one from the base tap. */
-static void tap_span(const rs_plan *p, double scale, int *n, int64_t *first) {
+static int tap_span(const rs_plan *p, double scale, int *n, int64_t *first, pare_err *err) {
   if (!p->antialias || scale >= 1) {
     *n = p->mode == RS_CUBIC ? 4 : 2;
     *first = p->mode == RS_CUBIC ? -1 : 0;
-    return;
+    return PARE_OK;
   }
   double reach = p->mode == RS_CUBIC ? 2 : 1;
+  if (reach / scale > (double)(1 << 19))
+    return pare_errf(err, "antialias kernel for scale %g is too wide", scale);
   int64_t start = (int64_t)floor(-reach / scale) + 1;
   *first = start;
   *n = (int)(2 - 2 * start);
+  return PARE_OK;
 }
 
 /* Weights of the taps base+first .. base+first+n-1 for ratio r. */
-static void tap_weights(const rs_plan *p, double scale, int n, int64_t first, double r,
-                        double *w) {
+static void tap_weights(const rs_plan *p, double scale, int n, int64_t first, double r, double *w) {
   if (!p->antialias || scale >= 1) {
     if (p->mode == RS_LINEAR) {
       w[0] = 1 - r;
@@ -340,8 +353,9 @@ static void tap_weights(const rs_plan *p, double scale, int n, int64_t first, do
 
 static int make_taps(const rs_plan *p, int a, rs_taps *t, pare_err *err) {
   int64_t first, nin = p->in[a], nout = p->out[a];
-  tap_span(p, p->scale[a], &t->n, &first);
-  if (t->n > 1 << 20) return pare_errf(err, "antialias kernel of axis %d is too wide", a);
+  if (tap_span(p, p->scale[a], &t->n, &first, err)) return PARE_ERR;
+  if ((uint64_t)nout > pare_max_tensor_bytes / sizeof(double) / (uint64_t)t->n)
+    return pare_errf(err, "resize of axis %d needs too many interpolation taps", a);
   size_t cells = (size_t)nout * (size_t)t->n;
   t->idx = malloc((cells ? cells : 1) * sizeof *t->idx);
   t->w = malloc((cells ? cells : 1) * sizeof *t->w);
@@ -384,8 +398,10 @@ static int taps_identity(const rs_taps *t, int64_t nin, int64_t nout) {
     double on = 0;
     for (int k = 0; k < t->n; k++) {
       double w = t->w[y * t->n + k];
-      if (t->idx[y * t->n + k] == y) on += w;
-      else if (w != 0) return 0;
+      if (t->idx[y * t->n + k] == y)
+        on += w;
+      else if (w != 0)
+        return 0;
     }
     if (on != 1) return 0;
   }
@@ -400,8 +416,10 @@ static float half_to_float(uint16_t h) {
     float f = ldexpf((float)man, -24);
     return sign ? -f : f;
   }
-  if (exp == 31) bits = sign | 0x7f800000u | (man << 13);
-  else bits = sign | ((exp + 112) << 23) | (man << 13);
+  if (exp == 31)
+    bits = sign | 0x7f800000u | (man << 13);
+  else
+    bits = sign | ((exp + 112) << 23) | (man << 13);
   float f;
   memcpy(&f, &bits, sizeof f);
   return f;
@@ -438,25 +456,52 @@ static double load_elem(const pare_tensor *t, int64_t i) {
 static void store_elem(pare_tensor *t, int64_t i, double v) {
   double lo = 0, hi = 0;
   switch (t->dtype) {
-  case PARE_F32: ((float *)t->data)[i] = (float)v; return;
-  case PARE_F64: ((double *)t->data)[i] = v; return;
-  case PARE_F16: ((uint16_t *)t->data)[i] = float_to_half((float)v); return;
-  case PARE_BOOL: ((uint8_t *)t->data)[i] = v != 0; return;
-  case PARE_I8: lo = -128, hi = 127; break;
-  case PARE_U8: lo = 0, hi = 255; break;
-  case PARE_I16: lo = -32768, hi = 32767; break;
-  case PARE_U16: lo = 0, hi = 65535; break;
-  case PARE_I32: lo = -2147483648.0, hi = 2147483647.0; break;
-  case PARE_U32: lo = 0, hi = 4294967295.0; break;
-  case PARE_I64: lo = -9223372036854775808.0, hi = 9223372036854774784.0; break;
-  case PARE_U64: lo = 0, hi = 18446744073709549568.0; break;
-  default: return;
+  case PARE_F32:
+    ((float *)t->data)[i] = (float)v;
+    return;
+  case PARE_F64:
+    ((double *)t->data)[i] = v;
+    return;
+  case PARE_F16:
+    ((uint16_t *)t->data)[i] = float_to_half((float)v);
+    return;
+  case PARE_BOOL:
+    ((uint8_t *)t->data)[i] = v != 0;
+    return;
+  case PARE_I8:
+    lo = -128, hi = 127;
+    break;
+  case PARE_U8:
+    lo = 0, hi = 255;
+    break;
+  case PARE_I16:
+    lo = -32768, hi = 32767;
+    break;
+  case PARE_U16:
+    lo = 0, hi = 65535;
+    break;
+  case PARE_I32:
+    lo = -2147483648.0, hi = 2147483647.0;
+    break;
+  case PARE_U32:
+    lo = 0, hi = 4294967295.0;
+    break;
+  case PARE_I64:
+    lo = -9223372036854775808.0, hi = 9223372036854774784.0;
+    break;
+  case PARE_U64:
+    lo = 0, hi = 18446744073709549568.0;
+    break;
+  default:
+    return;
   }
   if (isnan(v)) v = 0;
   v = trunc(v);
   v = v < lo ? lo : v > hi ? hi : v;
-  if (t->dtype == PARE_U64) ((uint64_t *)t->data)[i] = (uint64_t)v;
-  else pare_tensor_set_f64(t, i, v);
+  if (t->dtype == PARE_U64)
+    ((uint64_t *)t->data)[i] = (uint64_t)v;
+  else
+    pare_tensor_set_f64(t, i, v);
 }
 
 /* ------------------------------------------------------------------- eval */
@@ -496,13 +541,17 @@ static int eval_nearest(const rs_plan *p, const pare_tensor *x, pare_tensor *out
     int64_t base = 0, inside = 1;
     for (int a = 0; a < r - 1; a++) {
       int64_t s = map[a][idx[a]];
-      if (s < 0) inside = 0;
-      else base += s * st[a];
+      if (s < 0)
+        inside = 0;
+      else
+        base += s * st[a];
     }
     for (int64_t j = 0; j < last; j++, dst += es) {
       int64_t s = map[r - 1][j];
-      if (inside && s >= 0) memcpy(dst, src + (size_t)(base + s) * es, es);
-      else memcpy(dst, fill, es);
+      if (inside && s >= 0)
+        memcpy(dst, src + (size_t)(base + s) * es, es);
+      else
+        memcpy(dst, fill, es);
     }
     for (int a = r - 2; a >= 0; a--) {
       if (++idx[a] < p->out[a]) break;

@@ -594,6 +594,23 @@ static void test_global_pools(void) {
   }
 }
 
+static void test_maxunpool(void) {
+  op_case c;
+  static const int64_t d22[] = {1, 1, 2, 2};
+  pare_tensor *in[] = {tens(PARE_F32, 4, d22, (const double[]){5, 6, 7, 8}),
+                       tens(PARE_I64, 4, d22, (const double[]){5, 7, 13, 15}),
+                       tens(PARE_I64, 1, (const int64_t[]){4}, (const double[]){1, 1, 5, 5})};
+  case_init(&c, "MaxUnpool", in, 3, 1);
+  set_ints(&c, "kernel_shape", (const int64_t[]){2, 2}, 2);
+  set_ints(&c, "strides", (const int64_t[]){2, 2}, 2);
+  CHECK_MSG(case_run(&c) == PARE_OK, "%s", c.err.msg);
+  check_shape(&c.out[0], 4, (const int64_t[]){1, 1, 5, 5});
+  double want[25] = {0};
+  want[6] = 5, want[8] = 6, want[16] = 7, want[18] = 8;
+  check_values(&c.out[0], want, 25, 0);
+  case_free(&c);
+}
+
 /* ------------------------------------------------------ normalizations */
 
 static void test_batchnorm(void) {
@@ -729,6 +746,7 @@ int main(void) {
   RUN(test_maxpool);
   RUN(test_avgpool_lppool);
   RUN(test_global_pools);
+  RUN(test_maxunpool);
   RUN(test_batchnorm);
   RUN(test_instance_layer_mvn);
   RUN(test_lrn);

@@ -27,8 +27,7 @@ static void case_init(op_case *c, const char *op, int n_in, int n_out) {
   int ins[MAX_IO], outs[MAX_IO];
   pare_shape s = pare_shape_make(0, NULL);
   for (int i = 0; i < n_in; i++) ins[i] = pare_graph_add_value(c->g, NULL, PARE_F32, &s, &c->err);
-  for (int i = 0; i < n_out; i++)
-    outs[i] = pare_graph_add_value(c->g, NULL, PARE_F32, &s, &c->err);
+  for (int i = 0; i < n_out; i++) outs[i] = pare_graph_add_value(c->g, NULL, PARE_F32, &s, &c->err);
   int n = pare_graph_add_node(c->g, op, NULL, ins, n_in, outs, n_out, &c->err);
   c->node = c->g->nodes[n];
   c->n_in = n_in;
@@ -82,8 +81,7 @@ static int case_infer(op_case *c) {
     memset(&c->out[i], 0, sizeof c->out[i]);
     c->out[i].shape = pare_shape_unknown();
   }
-  return def->infer(c->node, (const pare_tensor *const *)c->in, c->n_in, c->out, c->n_out,
-                    &c->err);
+  return def->infer(c->node, (const pare_tensor *const *)c->in, c->n_in, c->out, c->n_out, &c->err);
 }
 
 /* infer, allocate outputs, eval. Returns infer's status if not PARE_OK. */
@@ -93,8 +91,7 @@ static int case_run(op_case *c) {
   for (int i = 0; i < c->n_out; i++)
     if (pare_tensor_alloc(&c->out[i], &c->err)) return PARE_ERR;
   const pare_op_def *def = pare_op_find(c->node->op);
-  return def->eval(c->node, (const pare_tensor *const *)c->in, c->n_in, c->out, c->n_out,
-                   &c->err);
+  return def->eval(c->node, (const pare_tensor *const *)c->in, c->n_in, c->out, c->n_out, &c->err);
 }
 
 #define RUN_OK(c) CHECK_MSG(case_run(c) == PARE_OK, "%s", (c)->err.msg)
@@ -526,8 +523,7 @@ static void test_shape_size_constant(void) {
 
   case_init(&c, "ConstantOfShape", 1, 1);
   c.in[0] = ints(2, (int64_t[]){2, 3});
-  pare_node_set_tensor(c.node, "value", tensor(PARE_I32, 1, (int64_t[]){1}, (double[]){7}),
-                       &c.err);
+  pare_node_set_tensor(c.node, "value", tensor(PARE_I32, 1, (int64_t[]){1}, (double[]){7}), &c.err);
   RUN_OK(&c);
   CHECK(c.out[0].dtype == PARE_I32);
   check_vals(&c.out[0], (double[]){7, 7, 7, 7, 7, 7}, 6, 0);
@@ -889,16 +885,16 @@ static void test_resize(void) {
   case_free(&c);
 
   CHECK(resize_2x2(&c, "linear", "half_pixel", NULL, PARE_F32) == PARE_OK);
-  check_vals(&c.out[0],
-             (double[]){1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25,
-                        3.75, 4},
-             16, 1e-6);
+  check_vals(
+      &c.out[0],
+      (double[]){1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4},
+      16, 1e-6);
   case_free(&c);
 
   CHECK(resize_2x2(&c, "linear", "align_corners", NULL, PARE_F64) == PARE_OK);
   check_vals(&c.out[0],
-             (double[]){1,       4 / 3.,  5 / 3.,  2,      5 / 3., 2,      7 / 3., 8 / 3.,
-                        7 / 3.,  8 / 3.,  3,       10 / 3., 3,     10 / 3., 11 / 3., 4},
+             (double[]){1, 4 / 3., 5 / 3., 2, 5 / 3., 2, 7 / 3., 8 / 3., 7 / 3., 8 / 3., 3, 10 / 3.,
+                        3, 10 / 3., 11 / 3., 4},
              16, 1e-12);
   case_free(&c);
 
@@ -954,6 +950,17 @@ static void test_resize(void) {
   pare_node_set_float(c.node, "extrapolation_value", -1, &c.err);
   RUN_OK(&c);
   check_vals(&c.out[0], (double[]){20, 30, -1}, 3, 1e-6);
+  case_free(&c);
+
+  /* antialias (opset 18) linear downsampling by 2: a 4-tap triangle of
+   * width 2 / scale, normalized: weights 1/8, 3/8, 3/8, 1/8. */
+  case_init(&c, "Resize", 3, 1);
+  c.in[0] = tensor(PARE_F32, 1, (int64_t[]){4}, iota);
+  c.in[2] = tensor(PARE_F32, 1, (int64_t[]){1}, (double[]){0.5});
+  pare_node_set_string(c.node, "mode", "linear", &c.err);
+  pare_node_set_int(c.node, "antialias", 1, &c.err);
+  RUN_OK(&c);
+  check_vals(&c.out[0], (double[]){0.625, 2.375}, 2, 1e-6);
   case_free(&c);
 
   /* Both scales and sizes. */
