@@ -71,6 +71,12 @@ static void print_summary_text(const pare_graph *g, const pare_summary *s) {
   printf("# constants: %d\n", s->constants);
   printf("# parameters: %lld\n", (long long)s->parameters);
   printf("# weight bytes: %lld\n", (long long)s->weight_bytes);
+  if (s->unknown_shapes) {
+    printf("# MACs, FLOPs: unknown: %d nodes have symbolic or unknown shapes "
+           "(bind them with --input-shape)\n",
+           s->unknown_shapes);
+    return;
+  }
   printf("# MACs: %lld\n", (long long)s->macs);
   printf("# FLOPs: %lld\n", (long long)s->flops);
 }
@@ -83,8 +89,13 @@ static cJSON *summary_json(const pare_summary *s) {
   cJSON_AddNumberToObject(o, "constants", s->constants);
   cJSON_AddNumberToObject(o, "parameters", (double)s->parameters);
   cJSON_AddNumberToObject(o, "weight_bytes", (double)s->weight_bytes);
-  cJSON_AddNumberToObject(o, "macs", (double)s->macs);
-  cJSON_AddNumberToObject(o, "flops", (double)s->flops);
+  if (s->unknown_shapes) {
+    cJSON_AddNullToObject(o, "macs");
+    cJSON_AddNullToObject(o, "flops");
+  } else {
+    cJSON_AddNumberToObject(o, "macs", (double)s->macs);
+    cJSON_AddNumberToObject(o, "flops", (double)s->flops);
+  }
   return o;
 }
 

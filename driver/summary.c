@@ -80,6 +80,11 @@ int pare_summarize(const pare_graph *g, pare_summary *s) {
     while (i < s->n_ops && strcmp(s->ops[i].op, n->op) != 0) i++;
     if (i == s->n_ops) s->ops[s->n_ops++].op = n->op;
     s->ops[i].count++;
+    for (int j = 0; j < n->n_outputs; j++)
+      if (n->outputs[j] >= 0 && !pare_shape_is_static(&g->values[n->outputs[j]]->shape)) {
+        s->unknown_shapes++;
+        break;
+      }
     s->macs += pare_node_macs(g, n);
     s->flops += pare_node_flops(g, n);
   }

@@ -20,6 +20,7 @@ typedef struct pare_summary {
   int64_t weight_bytes; /* bytes of all constants as stored (encoded size if encoded) */
   int64_t macs;         /* multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul */
   int64_t flops;        /* 2 * macs + one per output element of other ops */
+  int unknown_shapes;   /* nodes whose output shapes are not static: figures are partial */
 } pare_summary;
 
 /* Multiply-accumulates of one node (0 for ops that are not products or when

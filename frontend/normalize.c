@@ -465,6 +465,11 @@ static int normalize_node(norm *N, int k, pare_err *err) {
   if (strncmp(op, "Reduce", 6) == 0) return ints_attr_to_input(g, n, "axes", 1, err);
   if (strcmp(op, "TopK") == 0) return N->opset < 10 ? topk_input(g, n, err) : PARE_OK;
   if (strcmp(op, "Resize") == 0) return N->opset < 11 ? resize10(n, err) : PARE_OK;
+  /* RoiAlign before opset 16 had no coordinate_transformation_mode and
+   * behaved as "output_half_pixel"; the opset-16 default is half_pixel. */
+  if (strcmp(op, "RoiAlign") == 0 && N->opset < 16 &&
+      !pare_node_attr(n, "coordinate_transformation_mode"))
+    return pare_node_set_string(n, "coordinate_transformation_mode", "output_half_pixel", err);
   if (strcmp(op, "Upsample") == 0) return upsample_to_resize(N, n, err);
   if (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0 || strcmp(op, "Hardmax") == 0)
     return N->opset < 13 ? softmax_family(g, k, err) : PARE_OK;

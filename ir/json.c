@@ -23,8 +23,8 @@ static cJSON *add(json *J, cJSON *parent, const char *key, cJSON *item) {
     cJSON_Delete(item);
     return NULL;
   }
-  cJSON_bool added = key ? cJSON_AddItemToObject(parent, key, item)
-                         : cJSON_AddItemToArray(parent, item);
+  cJSON_bool added =
+      key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
   if (!added) {
     J->ok = 0;
     cJSON_Delete(item);
@@ -73,7 +73,8 @@ static void add_type(json *J, cJSON *obj, const pare_value *v) {
   for (int i = 0; i < v->shape.rank && i < PARE_MAX_RANK; i++) any |= v->dim_param[i] != NULL;
   if (!any) return;
   cJSON *params = add(J, obj, "dim_params", cJSON_CreateArray());
-  for (int i = 0; params && i < v->shape.rank; i++) add(J, params, NULL, string_item(v->dim_param[i]));
+  for (int i = 0; params && i < v->shape.rank; i++)
+    add(J, params, NULL, string_item(v->dim_param[i]));
 }
 
 static cJSON *crc_item(const pare_tensor *t) {
@@ -122,7 +123,7 @@ static cJSON *encoding_item(json *J, const pare_encoding *e) {
   const struct {
     const char *name;
     const pare_tensor *t;
-  } list[] = {{"packed", e->packed},   {"scales", e->scales},   {"zeros", e->zeros},
+  } list[] = {{"packed", e->packed},     {"scales", e->scales},   {"zeros", e->zeros},
               {"codebook", e->codebook}, {"row_ptr", e->row_ptr}, {"col_idx", e->col_idx},
               {"values", e->values}};
   for (size_t k = 0; parts && k < sizeof list / sizeof list[0]; k++)
@@ -159,13 +160,20 @@ static cJSON *io_item(json *J, const pare_graph *g, int v) {
 
 static const char *attr_type_name(pare_attr_type t) {
   switch (t) {
-  case PARE_ATTR_INT: return "int";
-  case PARE_ATTR_FLOAT: return "float";
-  case PARE_ATTR_STRING: return "string";
-  case PARE_ATTR_TENSOR: return "tensor";
-  case PARE_ATTR_INTS: return "ints";
-  case PARE_ATTR_FLOATS: return "floats";
-  case PARE_ATTR_STRINGS: return "strings";
+  case PARE_ATTR_INT:
+    return "int";
+  case PARE_ATTR_FLOAT:
+    return "float";
+  case PARE_ATTR_STRING:
+    return "string";
+  case PARE_ATTR_TENSOR:
+    return "tensor";
+  case PARE_ATTR_INTS:
+    return "ints";
+  case PARE_ATTR_FLOATS:
+    return "floats";
+  case PARE_ATTR_STRINGS:
+    return "strings";
   }
   return "unknown";
 }
@@ -177,10 +185,18 @@ static cJSON *attr_item(json *J, const pare_attr *a) {
   add(J, obj, "type", cJSON_CreateString(attr_type_name(a->type)));
   cJSON *val = NULL;
   switch (a->type) {
-  case PARE_ATTR_INT: val = int_item(a->i); break;
-  case PARE_ATTR_FLOAT: val = float_item(a->f); break;
-  case PARE_ATTR_STRING: val = string_item(a->s); break;
-  case PARE_ATTR_TENSOR: val = a->t ? tensor_item(J, a->t, 1) : cJSON_CreateNull(); break;
+  case PARE_ATTR_INT:
+    val = int_item(a->i);
+    break;
+  case PARE_ATTR_FLOAT:
+    val = float_item(a->f);
+    break;
+  case PARE_ATTR_STRING:
+    val = string_item(a->s);
+    break;
+  case PARE_ATTR_TENSOR:
+    val = a->t ? tensor_item(J, a->t, 1) : cJSON_CreateNull();
+    break;
   case PARE_ATTR_INTS:
   case PARE_ATTR_FLOATS:
   case PARE_ATTR_STRINGS:
@@ -194,7 +210,9 @@ static cJSON *attr_item(json *J, const pare_attr *a) {
         add(J, val, NULL, string_item(a->strings[k]));
     }
     break;
-  default: val = cJSON_CreateNull(); break;
+  default:
+    val = cJSON_CreateNull();
+    break;
   }
   add(J, obj, "value", val);
   return obj;
@@ -204,7 +222,8 @@ static cJSON *value_refs(json *J, const pare_graph *g, const int *idx, int n) {
   cJSON *arr = cJSON_CreateArray();
   for (int j = 0; arr && j < n; j++) {
     int v = idx[j];
-    add(J, arr, NULL, v >= 0 && v < g->n_values ? string_item(g->values[v]->name) : cJSON_CreateNull());
+    add(J, arr, NULL,
+        v >= 0 && v < g->n_values ? string_item(g->values[v]->name) : cJSON_CreateNull());
   }
   return arr;
 }
@@ -232,12 +251,14 @@ cJSON *pare_graph_to_cjson(const pare_graph *g, pare_err *err) {
   add(&J, root, "name", string_item(g->name));
   add(&J, root, "opset", int_item(g->opset));
   cJSON *inputs = add(&J, root, "inputs", cJSON_CreateArray());
-  for (int j = 0; inputs && j < g->n_inputs; j++) add(&J, inputs, NULL, io_item(&J, g, g->inputs[j]));
+  for (int j = 0; inputs && j < g->n_inputs; j++)
+    add(&J, inputs, NULL, io_item(&J, g, g->inputs[j]));
   cJSON *outputs = add(&J, root, "outputs", cJSON_CreateArray());
   for (int j = 0; outputs && j < g->n_outputs; j++)
     add(&J, outputs, NULL, io_item(&J, g, g->outputs[j]));
   cJSON *values = add(&J, root, "values", cJSON_CreateArray());
-  for (int i = 0; values && i < g->n_values; i++) add(&J, values, NULL, value_item(&J, g->values[i]));
+  for (int i = 0; values && i < g->n_values; i++)
+    add(&J, values, NULL, value_item(&J, g->values[i]));
   cJSON *nodes = add(&J, root, "nodes", cJSON_CreateArray());
   for (int k = 0; nodes && k < g->n_nodes; k++) add(&J, nodes, NULL, node_item(&J, g, g->nodes[k]));
   if (!J.ok) {

@@ -174,11 +174,21 @@ static char *read_string(parser *P) {
     if (c == '\\') {
       const char *esc = s - 1;
       switch (*s++) {
-      case '"': c = '"'; break;
-      case '\\': c = '\\'; break;
-      case 'n': c = '\n'; break;
-      case 't': c = '\t'; break;
-      case 'r': c = '\r'; break;
+      case '"':
+        c = '"';
+        break;
+      case '\\':
+        c = '\\';
+        break;
+      case 'n':
+        c = '\n';
+        break;
+      case 't':
+        c = '\t';
+        break;
+      case 'r':
+        c = '\r';
+        break;
       case 'x': {
         int hi = hex_digit(s[0]), lo = hi >= 0 ? hex_digit(s[1]) : -1;
         if (hi < 0 || lo < 0 || (hi | lo) == 0) {
@@ -358,8 +368,7 @@ static int span_nan(const char *s, const char *e, int width, uint64_t *bits) {
   for (const char *h = t + 6; h < e; h++, digits++) v = v << 4 | (uint64_t)hex_digit(*h);
   uint64_t exp_mask = width == 16 ? 0x7c00 : width == 32 ? 0x7f800000u : 0x7ff0000000000000ull;
   uint64_t man_mask = width == 16 ? 0x3ff : width == 32 ? 0x7fffffu : 0xfffffffffffffull;
-  if (digits == 0 || digits > width / 4 || (v & exp_mask) != exp_mask || !(v & man_mask))
-    return -1;
+  if (digits == 0 || digits > width / 4 || (v & exp_mask) != exp_mask || !(v & man_mask)) return -1;
   *bits = v;
   return 1;
 }
@@ -505,26 +514,65 @@ static int parse_elem(parser *P, pare_dtype dt, void *dst) {
   default: {
     int64_t v, lo = 0, hi = 0;
     switch (dt) {
-    case PARE_I8: lo = INT8_MIN, hi = INT8_MAX; break;
-    case PARE_U8: case PARE_BOOL: lo = 0, hi = UINT8_MAX; break;
-    case PARE_I16: lo = INT16_MIN, hi = INT16_MAX; break;
-    case PARE_U16: lo = 0, hi = UINT16_MAX; break;
-    case PARE_I32: lo = INT32_MIN, hi = INT32_MAX; break;
-    case PARE_U32: lo = 0, hi = UINT32_MAX; break;
-    case PARE_I64: lo = INT64_MIN, hi = INT64_MAX; break;
-    default: return fail_at(P, s, "%s tensors cannot hold data", dtn);
+    case PARE_I8:
+      lo = INT8_MIN, hi = INT8_MAX;
+      break;
+    case PARE_U8:
+    case PARE_BOOL:
+      lo = 0, hi = UINT8_MAX;
+      break;
+    case PARE_I16:
+      lo = INT16_MIN, hi = INT16_MAX;
+      break;
+    case PARE_U16:
+      lo = 0, hi = UINT16_MAX;
+      break;
+    case PARE_I32:
+      lo = INT32_MIN, hi = INT32_MAX;
+      break;
+    case PARE_U32:
+      lo = 0, hi = UINT32_MAX;
+      break;
+    case PARE_I64:
+      lo = INT64_MIN, hi = INT64_MAX;
+      break;
+    default:
+      return fail_at(P, s, "%s tensors cannot hold data", dtn);
     }
     rc = span_i64(s, e, &v);
     if (!rc && (v < lo || v > hi)) rc = 2;
     if (rc) break;
     switch (dt) {
-    case PARE_I8: *(int8_t *)dst = (int8_t)v; break;
-    case PARE_U8: case PARE_BOOL: *(uint8_t *)dst = (uint8_t)v; break;
-    case PARE_I16: { int16_t x = (int16_t)v; memcpy(dst, &x, sizeof x); break; }
-    case PARE_U16: { uint16_t x = (uint16_t)v; memcpy(dst, &x, sizeof x); break; }
-    case PARE_I32: { int32_t x = (int32_t)v; memcpy(dst, &x, sizeof x); break; }
-    case PARE_U32: { uint32_t x = (uint32_t)v; memcpy(dst, &x, sizeof x); break; }
-    default: memcpy(dst, &v, sizeof v); break;
+    case PARE_I8:
+      *(int8_t *)dst = (int8_t)v;
+      break;
+    case PARE_U8:
+    case PARE_BOOL:
+      *(uint8_t *)dst = (uint8_t)v;
+      break;
+    case PARE_I16: {
+      int16_t x = (int16_t)v;
+      memcpy(dst, &x, sizeof x);
+      break;
+    }
+    case PARE_U16: {
+      uint16_t x = (uint16_t)v;
+      memcpy(dst, &x, sizeof x);
+      break;
+    }
+    case PARE_I32: {
+      int32_t x = (int32_t)v;
+      memcpy(dst, &x, sizeof x);
+      break;
+    }
+    case PARE_U32: {
+      uint32_t x = (uint32_t)v;
+      memcpy(dst, &x, sizeof x);
+      break;
+    }
+    default:
+      memcpy(dst, &v, sizeof v);
+      break;
     }
   }
   }
@@ -611,8 +659,9 @@ static int parse_data(parser *P, pare_tensor *t) {
     if (digits > 8) return fail_at(P, P->p - digits, "crc32 has more than 8 hex digits");
     if (expect(P, '>')) return PARE_ERR;
     if (!P->allow_elided)
-      return fail_at(P, at, "constant data was elided when printed; it cannot be read back "
-                            "(parse with allow_elided to get zeros)");
+      return fail_at(P, at,
+                     "constant data was elided when printed; it cannot be read back "
+                     "(parse with allow_elided to get zeros)");
     return PARE_OK;
   }
   if (!accept_kw(P, "dense")) return expected(P, "dense<...> or elided<...>");
@@ -676,24 +725,38 @@ static int parse_encoding_body(parser *P, pare_encoding *e, int depth) {
     for (;;) {
       skip_ws(P);
       const char *at = P->p;
-      static const char *const names[] = {"bits", "symmetric", "axis", "group_size", "nm_n", "nm_m"};
+      static const char *const names[] = {"bits",       "symmetric", "axis",
+                                          "group_size", "nm_n",      "nm_m"};
       size_t n = ident_len(P->p);
       int f = -1;
       for (int k = 0; k < 6; k++)
         if (n == strlen(names[k]) && memcmp(P->p, names[k], n) == 0) f = k;
-      if (f < 0) return expected(P, "an encoding field (bits, symmetric, axis, group_size, nm_n, nm_m)");
+      if (f < 0)
+        return expected(P, "an encoding field (bits, symmetric, axis, group_size, nm_n, nm_m)");
       if (seen & (1u << f)) return fail_at(P, at, "field '%s' given twice", names[f]);
       seen |= 1u << f;
       P->p += n;
       if (expect(P, '=')) return PARE_ERR;
       int rc = PARE_OK;
       switch (f) {
-      case 0: rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->bits, "bits"); break;
-      case 1: rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->symmetric, "symmetric"); break;
-      case 2: rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->axis, "axis"); break;
-      case 3: rc = parse_int(P, &e->group_size, "group_size"); break;
-      case 4: rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->nm_n, "nm_n"); break;
-      case 5: rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->nm_m, "nm_m"); break;
+      case 0:
+        rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->bits, "bits");
+        break;
+      case 1:
+        rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->symmetric, "symmetric");
+        break;
+      case 2:
+        rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->axis, "axis");
+        break;
+      case 3:
+        rc = parse_int(P, &e->group_size, "group_size");
+        break;
+      case 4:
+        rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->nm_n, "nm_n");
+        break;
+      case 5:
+        rc = parse_int_in(P, INT32_MIN, INT32_MAX, &e->nm_m, "nm_m");
+        break;
       }
       if (rc) return PARE_ERR;
       if (accept(P, '>')) break;
@@ -715,7 +778,7 @@ static int parse_encoding_body(parser *P, pare_encoding *e, int depth) {
       struct {
         const char *name;
         pare_tensor **slot;
-      } parts[] = {{"packed", &e->packed},   {"scales", &e->scales},   {"zeros", &e->zeros},
+      } parts[] = {{"packed", &e->packed},     {"scales", &e->scales},   {"zeros", &e->zeros},
                    {"codebook", &e->codebook}, {"row_ptr", &e->row_ptr}, {"col_idx", &e->col_idx},
                    {"values", &e->values}};
       pare_tensor **slot = NULL;
@@ -789,8 +852,9 @@ static int parse_raw_item(parser *P, raw_item *it) {
 static const struct {
   const char *name;
   pare_attr_type type;
-} attr_types[] = {{"int", PARE_ATTR_INT},     {"float", PARE_ATTR_FLOAT},   {"string", PARE_ATTR_STRING},
-                  {"tensor", PARE_ATTR_TENSOR}, {"ints", PARE_ATTR_INTS},    {"floats", PARE_ATTR_FLOATS},
+} attr_types[] = {{"int", PARE_ATTR_INT},        {"float", PARE_ATTR_FLOAT},
+                  {"string", PARE_ATTR_STRING},  {"tensor", PARE_ATTR_TENSOR},
+                  {"ints", PARE_ATTR_INTS},      {"floats", PARE_ATTR_FLOATS},
                   {"strings", PARE_ATTR_STRINGS}};
 
 /* Optional ": TYPE" after an attribute value; 0 when absent. */
@@ -821,8 +885,7 @@ static int item_to_int(parser *P, const raw_item *it, int64_t *out) {
 
 static int item_to_float(parser *P, const raw_item *it, float *out) {
   int rc = span_f32(it->s, it->e, out);
-  if (rc == 1)
-    return fail_at(P, it->s, "'%.*s' is not a valid float", (int)(it->e - it->s), it->s);
+  if (rc == 1) return fail_at(P, it->s, "'%.*s' is not a valid float", (int)(it->e - it->s), it->s);
   if (rc == 2)
     return fail_at(P, it->s, "'%.*s' is out of range for f32", (int)(it->e - it->s), it->s);
   return PARE_OK;
@@ -896,7 +959,7 @@ static int parse_attr(parser *P, pare_attr *a) {
               a->name);
       goto out;
     }
-    type = n_str ? (is_list ? PARE_ATTR_STRINGS : PARE_ATTR_STRING)
+    type = n_str     ? (is_list ? PARE_ATTR_STRINGS : PARE_ATTR_STRING)
            : n_float ? (is_list ? PARE_ATTR_FLOATS : PARE_ATTR_FLOAT)
                      : (is_list ? PARE_ATTR_INTS : PARE_ATTR_INT);
   }
@@ -1037,8 +1100,10 @@ static int parse_use(parser *P, int allow_omitted, int *out) {
   }
   int v = pare_graph_find_value(P->g, d.name);
   if (v < 0)
-    fail_at(P, d.at, "value %%%s is not defined before this use (statements must define values "
-                     "before they are used)", d.name);
+    fail_at(P, d.at,
+            "value %%%s is not defined before this use (statements must define values "
+            "before they are used)",
+            d.name);
   decl_clear(&d);
   if (v < 0) return PARE_ERR;
   *out = v;
@@ -1201,8 +1266,8 @@ static int parse_node(parser *P) {
     if (outputs[k] < 0) goto out;
   }
   pare_err aerr;
-  int idx = pare_graph_add_node(P->g, pn.op, pn.name, pn.inputs, pn.n_inputs, outputs,
-                                pn.n_results, &aerr);
+  int idx = pare_graph_add_node(P->g, pn.op, pn.name, pn.inputs, pn.n_inputs, outputs, pn.n_results,
+                                &aerr);
   if (idx < 0) {
     fail_at(P, P->p, "%s", aerr.msg);
     goto out;
@@ -1253,7 +1318,8 @@ static int parse_graph(parser *P) {
       rc = parse_value_decl(P);
     else if (accept_kw(P, "output"))
       rc = parse_output(P);
-    else if (*P->p == '%' || *P->p == '(' || (P->p[0] == '_' && !is_ident_char((unsigned char)P->p[1])))
+    else if (*P->p == '%' || *P->p == '(' ||
+             (P->p[0] == '_' && !is_ident_char((unsigned char)P->p[1])))
       rc = parse_node(P);
     else
       rc = expected(P, "a statement (input, const, value, output, a node) or '}'");

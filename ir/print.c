@@ -105,8 +105,8 @@ static int is_ident(const char *s) {
   if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return 0;
   for (s++; *s; s++) {
     c = (unsigned char)*s;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '.'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.'))
       return 0;
   }
   return 1;
@@ -120,11 +120,21 @@ static void print_quoted(out *o, const char *s) {
     const char *esc = NULL;
     char hex[8];
     switch (c) {
-    case '"': esc = "\\\""; break;
-    case '\\': esc = "\\\\"; break;
-    case '\n': esc = "\\n"; break;
-    case '\t': esc = "\\t"; break;
-    case '\r': esc = "\\r"; break;
+    case '"':
+      esc = "\\\"";
+      break;
+    case '\\':
+      esc = "\\\\";
+      break;
+    case '\n':
+      esc = "\\n";
+      break;
+    case '\t':
+      esc = "\\t";
+      break;
+    case '\r':
+      esc = "\\r";
+      break;
     default:
       if (c < 0x20 || c == 0x7f) {
         snprintf(hex, sizeof hex, "\\x%02x", c);
@@ -234,21 +244,113 @@ static uint16_t float_to_half(float f) {
   return (uint16_t)(sign | h);
 }
 
-/* x with p significant digits, written like Python's repr: fixed notation for
- * exponents in [-5, 16), else d.ddde+XX. Fixed notation of a large integral
- * value prints all its integer digits, which only adds precision. */
-static void fmt_digits(char *buf, size_t len, double x, int p) {
-  char sci[64];
-  snprintf(sci, sizeof sci, "%.*e", p - 1, x);
+/*
+ * Shortest round-trip decimals. The 17 significant digits of x are produced
+ * once with snprintf; candidates with fewer digits are rounded from that
+ * string (half-up) and checked by reading them back, so whatever is printed is
+ * guaranteed to reproduce the exact bits, and the choice depends only on x
+ * (print -> parse -> print is stable). Layout follows Python's repr: fixed
+ * notation for decimal exponents in [-5, 16), else d.ddde+XX.
+ */
+typedef struct decimal {
+  int neg;
+  char digits[18]; /* d0 d1 ... d16, x ~ d0.d1d2... * 10^exp */
+  int exp;
+} decimal;
+
+static void decimal_of(double x, decimal *d) {
+  char sci[48];
+  d->neg = signbit(x) != 0;
+  snprintf(sci, sizeof sci, "%.16e", fabs(x));
+  d->digits[0] = sci[0];
+  memcpy(d->digits + 1, sci + 2, 16);
+  d->digits[17] = 0;
   const char *e = strchr(sci, 'e');
-  int exp = e ? atoi(e + 1) : 0;
-  if (exp >= -5 && exp < 16)
-    snprintf(buf, len, "%.*f", p - 1 - exp > 0 ? p - 1 - exp : 0, x);
-  else
-    snprintf(buf, len, "%s", sci);
+  d->exp = e ? atoi(e + 1) : 0;
 }
 
-/* The fewest significant digits that strtof reads back to the same bits. */
+/* Writes d rounded to p significant digits (1..17) into buf. */
+static void format_decimal(const decimal *d, int p, char *buf, size_t len) {
+  char dig[19];
+  int exp = d->exp;
+  memcpy(dig, d->digits, (size_t)p);
+  dig[p] = 0;
+  if (p < 17 && d->digits[p] >= '5') {
+    int i = p - 1;
+    while (i >= 0 && dig[i] == '9') dig[i--] = '0';
+    if (i >= 0) {
+      dig[i]++;
+    } else { /* 99.9 -> 100: one more leading digit, same count */
+      memmove(dig + 1, dig, (size_t)p - 1);
+      dig[0] = '1';
+      exp++;
+    }
+  }
+  int n = p;
+  while (n > 1 && dig[n - 1] == '0') n--;
+  if (dig[0] == '0') exp = 0; /* zero */
+  char out[64];
+  size_t k = 0;
+  if (d->neg) out[k++] = '-';
+  if (exp >= -5 && exp < 16) {
+    if (exp < 0) {
+      out[k++] = '0';
+      out[k++] = '.';
+      for (int z = -1; z > exp; z--) out[k++] = '0';
+      for (int i = 0; i < n; i++) out[k++] = dig[i];
+    } else {
+      for (int i = 0; i <= exp; i++) out[k++] = i < n ? dig[i] : '0';
+      if (n > exp + 1) {
+        out[k++] = '.';
+        for (int i = exp + 1; i < n; i++) out[k++] = dig[i];
+      }
+    }
+    out[k] = 0;
+  } else {
+    out[k++] = dig[0];
+    if (n > 1) {
+      out[k++] = '.';
+      for (int i = 1; i < n; i++) out[k++] = dig[i];
+    }
+    snprintf(out + k, sizeof out - k, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+  }
+  snprintf(buf, len, "%s", out);
+}
+
+typedef int (*reads_back_fn)(const char *s, const void *want);
+
+static int f32_reads_back(const char *s, const void *want) {
+  return f32_bits(strtof(s, NULL)) == *(const uint32_t *)want;
+}
+
+static int f64_reads_back(const char *s, const void *want) {
+  return f64_bits(strtod(s, NULL)) == *(const uint64_t *)want;
+}
+
+static int f16_reads_back(const char *s, const void *want) {
+  return float_to_half(strtof(s, NULL)) == *(const uint16_t *)want;
+}
+
+/* Fewest digits in [1, maxp] that read back (binary search: reading back
+ * is monotone in the digit count up to rare binade edges, and every answer
+ * is checked). Falls back to %.17g, which always reads back. */
+static void fmt_shortest(char *buf, size_t len, double x, int maxp, reads_back_fn ok,
+                         const void *want) {
+  decimal d;
+  decimal_of(x, &d);
+  int lo = 1, hi = maxp;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    format_decimal(&d, mid, buf, len);
+    if (ok(buf, want))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  format_decimal(&d, hi, buf, len);
+  if (!ok(buf, want)) snprintf(buf, len, "%.17g", x);
+}
+
 static void fmt_f32(char *buf, size_t len, float x) {
   uint32_t bits = f32_bits(x);
   if (isnan(x)) {
@@ -264,17 +366,7 @@ static void fmt_f32(char *buf, size_t len, float x) {
     snprintf(buf, len, x < 0 ? "-inf" : "inf");
     return;
   }
-  /* Round-tripping is (practically) monotone in the precision: binary search. */
-  int lo = 1, hi = 9; /* 9 digits always round-trip a float */
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    fmt_digits(buf, len, (double)x, mid);
-    if (f32_bits(strtof(buf, NULL)) == bits)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  fmt_digits(buf, len, (double)x, hi);
+  fmt_shortest(buf, len, (double)x, 9, f32_reads_back, &bits);
 }
 
 static void fmt_f64(char *buf, size_t len, double x) {
@@ -292,16 +384,7 @@ static void fmt_f64(char *buf, size_t len, double x) {
     snprintf(buf, len, x < 0 ? "-inf" : "inf");
     return;
   }
-  int lo = 1, hi = 17; /* 17 digits always round-trip a double */
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    fmt_digits(buf, len, x, mid);
-    if (f64_bits(strtod(buf, NULL)) == bits)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  fmt_digits(buf, len, x, hi);
+  fmt_shortest(buf, len, x, 17, f64_reads_back, &bits);
 }
 
 static void fmt_f16(char *buf, size_t len, uint16_t h) {
@@ -319,16 +402,7 @@ static void fmt_f16(char *buf, size_t len, uint16_t h) {
     snprintf(buf, len, x < 0 ? "-inf" : "inf");
     return;
   }
-  int lo = 1, hi = 9; /* 9 digits give the exact float, hence the exact half */
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    fmt_digits(buf, len, (double)x, mid);
-    if (float_to_half(strtof(buf, NULL)) == h)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  fmt_digits(buf, len, (double)x, hi);
+  fmt_shortest(buf, len, (double)x, 9, f16_reads_back, &h);
 }
 
 /* Element i of raw data of dtype dt, formatted. */
@@ -423,7 +497,8 @@ static void print_data(out *o, const pare_tensor *t, const pare_print_opts *opts
     out_printf(o, "nodata<%lld of %lld>", (long long)n, (long long)numel);
     return;
   }
-  if (n > 1 && is_splat(t, n)) n = 1;
+  if (n > 1 && is_splat(t, n))
+    n = 1;
   else if (opts && opts->elide_above > 0 && n > opts->elide_above) {
     out_printf(o, "elided<crc32=0x%08x>", (unsigned)pare_tensor_crc32(t));
     return;
@@ -457,8 +532,8 @@ static void print_encoding(out *o, const pare_encoding *e, const pare_print_opts
     int64_t v;
     int relevant;
   } fields[] = {
-      {"bits", e->bits, q || c},      {"symmetric", e->symmetric, q}, {"axis", e->axis, q || c},
-      {"group_size", e->group_size, q}, {"nm_n", e->nm_n, s},         {"nm_m", e->nm_m, s},
+      {"bits", e->bits, q || c},        {"symmetric", e->symmetric, q}, {"axis", e->axis, q || c},
+      {"group_size", e->group_size, q}, {"nm_n", e->nm_n, s},           {"nm_m", e->nm_m, s},
   };
   out_puts(o, "<");
   int first = 1;
@@ -471,7 +546,7 @@ static void print_encoding(out *o, const pare_encoding *e, const pare_print_opts
   struct {
     const char *name;
     const pare_tensor *t;
-  } parts[] = {{"packed", e->packed},   {"scales", e->scales},   {"zeros", e->zeros},
+  } parts[] = {{"packed", e->packed},     {"scales", e->scales},   {"zeros", e->zeros},
                {"codebook", e->codebook}, {"row_ptr", e->row_ptr}, {"col_idx", e->col_idx},
                {"values", e->values}};
   first = 1;
@@ -495,7 +570,9 @@ static void print_attr(out *o, const pare_attr *a, const pare_print_opts *opts) 
   print_ident(o, a->name);
   out_puts(o, " = ");
   switch (a->type) {
-  case PARE_ATTR_INT: out_printf(o, "%lld : int", (long long)a->i); return;
+  case PARE_ATTR_INT:
+    out_printf(o, "%lld : int", (long long)a->i);
+    return;
   case PARE_ATTR_FLOAT:
     fmt_f32(buf, sizeof buf, a->f);
     out_printf(o, "%s : float", buf);

@@ -12,7 +12,7 @@
  *     const %w : f32[8,3,3,3] = dense<0.5, -1, inf, nan, ...>
  *     const %b : f32[8] = dense<0>                        # splat: all elements equal
  *     const %q : f32[64,32] = quant<bits=3, symmetric=1, axis=0, group_size=32>
- *         {packed = u8[768] dense<...>, scales = f32[128] dense<...>}
+ *         {packed = u8[768] dense<...>, scales = f32[64] dense<...>}
  *     %y : f32[N,8,?,?] = Conv(%x, %w, %b) {group = 1 : int, pads = [1, 1, 1, 1] : ints} @conv1
  *     %v : f32[2], _ = com.example::TwoOut(%y, _) @"node with spaces"
  *     output %y
@@ -42,7 +42,7 @@
  *   data     := "dense" "<" [elem {"," elem}] ">"  # row-major; one elem = splat
  *             | "elided" "<" "crc32" "=" HEX ">"   # see pare_parse_opts.allow_elided
  *   elem     := INT | FLOAT | true | false         # per the dtype (bool: 0..255 or true/false)
- *   FLOAT    := strtod syntax | ["-"] "inf" | ["-"] "nan" | "nan:0x" HEX
+ *   FLOAT    := decimal (1, -0.5, 1e-45) | ["-"] "inf" | ["-"] "nan" | "nan:0x" HEX
  *               ("nan" is the default quiet NaN; "nan:0x7fc00001" gives the exact
  *               bits, sign included, of any other NaN)
  *   encoding := KIND "<" [field "=" INT {"," field "=" INT}] ">" "{" [part {"," part}] "}"
@@ -69,7 +69,9 @@
  * Canonicalizations (the only things not kept verbatim): a node domain of ""
  * parses back as NULL (both mean ai.onnx); dead nodes (op NULL) are printed
  * as comments and so vanish; values' `producer` and is_graph_* flags are
- * recomputed. Numbers print in the shortest form that reads back bit-exact.
+ * recomputed; value indices follow statement order (compare graphs by value
+ * name). Numbers print in the shortest form that reads back bit-exact, laid
+ * out like Python's repr (fixed notation for exponents in [-5, 16)).
  */
 #ifndef PARE_IR_TEXT_H
 #define PARE_IR_TEXT_H

@@ -47,7 +47,8 @@ static int is_const(const pare_value *v) {
 /* A tensor is self-consistent: known dtype, static shape, nbytes matching, data present. */
 static int check_tensor(const pare_tensor *t, pare_err *err) {
   size_t es = pare_dtype_size(t->dtype);
-  if (es == 0) return pare_errf(err, "tensor of dtype %s cannot hold data", pare_dtype_name(t->dtype));
+  if (es == 0)
+    return pare_errf(err, "tensor of dtype %s cannot hold data", pare_dtype_name(t->dtype));
   if (t->shape.rank < 0 || t->shape.rank > PARE_MAX_RANK || !pare_shape_is_static(&t->shape)) {
     char sb[128];
     pare_shape_str(&t->shape, sb, sizeof sb);
@@ -102,8 +103,7 @@ static int check_bits_axis(const pare_encoding *e, const pare_shape *s, pare_err
   return PARE_OK;
 }
 
-static int check_sparse(const pare_encoding *e, const pare_shape *s, int64_t numel,
-                        pare_err *err) {
+static int check_sparse(const pare_encoding *e, const pare_shape *s, int64_t numel, pare_err *err) {
   int64_t rows = s->rank > 0 ? s->dims[0] : 1;
   int64_t cols = rows ? numel / rows : 0;
   if (e->nm_n < 0 || e->nm_m < 0 || e->nm_n > e->nm_m || (e->nm_m == 0 && e->nm_n != 0))
@@ -123,8 +123,7 @@ static int check_sparse(const pare_encoding *e, const pare_shape *s, int64_t num
   int64_t n_idx = pare_tensor_numel(e->col_idx), n_val = pare_tensor_numel(e->values);
   if (rp[0] != 0) return pare_errf(err, "row_ptr[0] is %lld, must be 0", (long long)rp[0]);
   for (int64_t r = 0; r < rows; r++)
-    if (rp[r + 1] < rp[r])
-      return pare_errf(err, "row_ptr decreases at row %lld", (long long)r);
+    if (rp[r + 1] < rp[r]) return pare_errf(err, "row_ptr decreases at row %lld", (long long)r);
   int64_t nnz = rp[rows];
   if (nnz > n_idx || nnz > n_val)
     return pare_errf(err, "has %lld nonzeros but %lld col_idx and %lld values", (long long)nnz,
@@ -137,8 +136,7 @@ static int check_sparse(const pare_encoding *e, const pare_shape *s, int64_t num
   return PARE_OK;
 }
 
-static int check_encoding(const pare_encoding *e, const pare_shape *s, int depth,
-                          pare_err *err) {
+static int check_encoding(const pare_encoding *e, const pare_shape *s, int depth, pare_err *err) {
   int64_t numel;
   if (pare_shape_numel(s, &numel, err)) return PARE_ERR;
   switch (e->kind) {
@@ -199,7 +197,8 @@ static int check_value(verifier *V, int i) {
     return pare_errf(err, "value %%%s has rank %d", v->name, v->shape.rank);
   for (int d = 0; d < v->shape.rank; d++)
     if (v->shape.dims[d] < -1)
-      return pare_errf(err, "value %%%s has dim %d = %lld", v->name, d, (long long)v->shape.dims[d]);
+      return pare_errf(err, "value %%%s has dim %d = %lld", v->name, d,
+                       (long long)v->shape.dims[d]);
   if (v->init) {
     if (check_tensor(v->init, err)) return pare_err_prefix(err, "constant %%%s", v->name);
     if (v->init->dtype != v->dtype)
@@ -269,7 +268,8 @@ static int check_attrs(const pare_node *n, pare_err *err) {
         return pare_errf(err, "attribute '%s' appears twice", at->name);
     switch (at->type) {
     case PARE_ATTR_INT:
-    case PARE_ATTR_FLOAT: break;
+    case PARE_ATTR_FLOAT:
+      break;
     case PARE_ATTR_STRING:
       if (!at->s) return pare_errf(err, "string attribute '%s' has no string", at->name);
       break;
@@ -283,7 +283,8 @@ static int check_attrs(const pare_node *n, pare_err *err) {
       const void *arr = at->type == PARE_ATTR_INTS     ? (const void *)at->ints
                         : at->type == PARE_ATTR_FLOATS ? (const void *)at->floats
                                                        : (const void *)at->strings;
-      if (at->n < 0) return pare_errf(err, "attribute '%s' has %lld elements", at->name, (long long)at->n);
+      if (at->n < 0)
+        return pare_errf(err, "attribute '%s' has %lld elements", at->name, (long long)at->n);
       if (at->n > 0 && !arr)
         return pare_errf(err, "attribute '%s' has %lld elements but no array", at->name,
                          (long long)at->n);
@@ -307,15 +308,13 @@ static int check_node_shape(verifier *V, int k) {
   char nd[PARE_ERR_LEN / 2];
   if (!n) return pare_errf(V->err, "node #%d is NULL", k);
   node_desc(g, k, nd, sizeof nd);
-  if (!n->op)
-    return pare_errf(V->err, "%s is dead (op NULL): call pare_graph_compact", nd);
+  if (!n->op) return pare_errf(V->err, "%s is dead (op NULL): call pare_graph_compact", nd);
   if (n->n_inputs < 0 || n->n_outputs < 0 || n->n_attrs < 0 || (n->n_inputs && !n->inputs) ||
       (n->n_outputs && !n->outputs) || (n->n_attrs && !n->attrs))
     return pare_errf(V->err, "%s has inconsistent input/output/attribute arrays", nd);
   for (int j = 0; j < n->n_inputs; j++)
     if (n->inputs[j] < -1 || n->inputs[j] >= g->n_values)
-      return pare_errf(V->err, "%s: input %d is value index %d, out of range", nd, j,
-                       n->inputs[j]);
+      return pare_errf(V->err, "%s: input %d is value index %d, out of range", nd, j, n->inputs[j]);
   for (int j = 0; j < n->n_outputs; j++)
     if (n->outputs[j] < -1 || n->outputs[j] >= g->n_values)
       return pare_errf(V->err, "%s: output %d is value index %d, out of range", nd, j,
@@ -336,10 +335,11 @@ static int record_producers(verifier *V) {
       const char *name = value_name(g, v);
       if (V->producer[v] >= 0)
         return pare_errf(V->err, "value %%%s is defined by %s and by %s", name,
-                         node_desc(g, V->producer[v], od, sizeof od), node_desc(g, k, nd, sizeof nd));
+                         node_desc(g, V->producer[v], od, sizeof od),
+                         node_desc(g, k, nd, sizeof nd));
       if (is_const(g->values[v]))
-        return pare_errf(V->err, "%s defines %%%s, which is a constant", node_desc(g, k, nd, sizeof nd),
-                         name);
+        return pare_errf(V->err, "%s defines %%%s, which is a constant",
+                         node_desc(g, k, nd, sizeof nd), name);
       if (V->is_input[v])
         return pare_errf(V->err, "%s defines %%%s, which is a graph input",
                          node_desc(g, k, nd, sizeof nd), name);
@@ -361,8 +361,7 @@ static int check_order(verifier *V) {
       if (v < 0 || V->defined[v]) continue;
       node_desc(g, k, nd, sizeof nd);
       int p = V->producer[v];
-      if (p == k)
-        return pare_errf(V->err, "%s reads its own output %%%s", nd, value_name(g, v));
+      if (p == k) return pare_errf(V->err, "%s reads its own output %%%s", nd, value_name(g, v));
       if (p > k)
         return pare_errf(V->err,
                          "%s uses %%%s before it is defined by %s (nodes must be in "

@@ -316,7 +316,7 @@ static int reshape_infer(const pare_node *node, const pare_tensor *const *in, in
   int64_t in_n = -1, rest;
   if (x->shape.rank >= 0 && pare_shapeop_prod(x->shape.dims, x->shape.rank, &in_n, err))
     return PARE_ERR;
-  int64_t others[PARE_MAX_RANK];
+  int64_t others[PARE_MAX_RANK] = {0};
   int m = 0;
   for (int i = 0; i < n; i++)
     if (i != infer_at) others[m++] = o.dims[i];

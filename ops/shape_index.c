@@ -83,7 +83,7 @@ int pare_shapeop_eval_gather(const pare_node *node, const pare_tensor *const *in
   const char *src = x->data;
   for (int64_t o = 0; o < outer; o++) {
     for (int64_t k = 0; k < n; k++, dst += block) {
-      int64_t i;
+      int64_t i = 0;
       if (norm_index(pare_tensor_get_i64(ind, k), dim, axis, &i, err)) return PARE_ERR;
       memcpy(dst, src + (size_t)(o * dim + i) * block, block);
     }
@@ -132,7 +132,7 @@ static int for_each_element(const pare_tensor *ind, const pare_shape *xs, int ax
   pare_strides(xs, st);
   int64_t n = pare_tensor_numel(ind);
   for (int64_t pos = 0; pos < n; pos++) {
-    int64_t i, off = 0;
+    int64_t i = 0, off = 0;
     if (norm_index(pare_tensor_get_i64(ind, pos), xs->dims[axis], axis, &i, err)) return PARE_ERR;
     for (int d = 0; d < r; d++) off += (d == axis ? i : c[d]) * st[d];
     if (fn(ctx, pos, off, err)) return PARE_ERR;
@@ -211,7 +211,7 @@ static int tuple_offset(const pare_tensor *ind, int64_t at, int64_t k, int first
                         const int64_t *st, int64_t *off, pare_err *err) {
   int64_t o = 0;
   for (int64_t j = 0; j < k; j++) {
-    int64_t i;
+    int64_t i = 0;
     int a = first + (int)j;
     if (norm_index(pare_tensor_get_i64(ind, at + j), xd[a], a, &i, err)) return PARE_ERR;
     o += i * st[a];

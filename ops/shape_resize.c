@@ -352,7 +352,7 @@ static void tap_weights(const rs_plan *p, double scale, int n, int64_t first, do
 }
 
 static int make_taps(const rs_plan *p, int a, rs_taps *t, pare_err *err) {
-  int64_t first, nin = p->in[a], nout = p->out[a];
+  int64_t first = 0, nin = p->in[a], nout = p->out[a];
   if (tap_span(p, p->scale[a], &t->n, &first, err)) return PARE_ERR;
   if ((uint64_t)nout > pare_max_tensor_bytes / sizeof(double) / (uint64_t)t->n)
     return pare_errf(err, "resize of axis %d needs too many interpolation taps", a);

@@ -526,8 +526,8 @@ static int top1_score(const metric_ctx *m, long set, const pare_tensor *t, metri
     return pare_errf(err, "top1 needs an f32 [N,C] output, got %s %s", pare_dtype_name(t->dtype),
                      s);
   }
-  int64_t rows = t->shape.dims[0], cols = t->shape.dims[1], n;
-  int64_t *cls;
+  int64_t rows = t->shape.dims[0], cols = t->shape.dims[1], n = 0;
+  int64_t *cls = NULL;
   if (top1_labels(m, set, &cls, &n, err)) return PARE_ERR;
   if (n != rows) {
     free(cls);
@@ -688,8 +688,8 @@ static int compare_output(const options *o, long set, int j, const pare_tensor *
   if (!file_exists(path)) return PARE_OK;
   pare_tensor *want = pare_tensor_read_pb(path, err);
   if (!want) return PARE_ERR;
-  double worst;
-  int64_t where;
+  double worst = 0;
+  int64_t where = 0;
   if (max_deviation(got, want, &worst, &where, err)) {
     pare_tensor_free(want);
     return pare_err_prefix(err, "%s", path);
@@ -734,17 +734,23 @@ static int run_set(const options *o, const pare_graph *g, const metric_ctx *m, l
     return pare_err_prefix(err, "interpreter");
   }
   r->times[r->sets_run++] = t1 - t0;
-  int over = 0;
+  /* An unreadable reference fails the set but does not stop the scoring. */
+  int over = 0, ref_failed = 0;
   pare_tensor *ref0 = NULL;
-  for (int j = 0; j < g->n_outputs && rc == PARE_OK; j++) {
+  for (int j = 0; j < g->n_outputs; j++) {
     pare_tensor *ref = NULL;
-    rc = compare_output(o, set, j, outs[j], &ref, r, &over, err);
+    pare_err ref_err;
+    if (compare_output(o, set, j, outs[j], &ref, r, &over, &ref_err)) {
+      diag(o->name, "set %ld: %s", set, ref_err.msg);
+      ref_failed = 1;
+      if (j == 0) r->ref_complete = 0;
+    }
     if (j == 0)
       ref0 = ref;
     else
       pare_tensor_free(ref);
   }
-  if (rc == PARE_OK) rc = metric_score(m, set, outs[0], &r->pare, "pare", err);
+  rc = metric_score(m, set, outs[0], &r->pare, "pare", err);
   if (rc == PARE_OK && ref0 && r->ref_complete) {
     pare_err ref_err;
     if (metric_score(m, set, ref0, &r->ref, "reference", &ref_err)) {
@@ -758,7 +764,7 @@ static int run_set(const options *o, const pare_graph *g, const metric_ctx *m, l
   pare_tensor_free(ref0);
   for (int j = 0; j < g->n_outputs; j++) pare_tensor_free(outs[j]);
   free(outs);
-  *ok = rc == PARE_OK && !over;
+  *ok = rc == PARE_OK && !over && !ref_failed;
   return rc;
 }
 
@@ -820,13 +826,13 @@ static int run_model(const options *o) {
   long *sets = NULL;
   int n_sets = 0;
   if (list_sets(o->data, &sets, &n_sets, &err)) {
-    diag(o->name, "%s", err.msg);
+    printf("%s: not run: %s\n", o->name, err.msg);
     check(0);
     return PARE_ERR;
   }
   metric_ctx m;
   if (metric_ctx_init(&m, o, &err)) {
-    diag(o->name, "%s", err.msg);
+    printf("%s: not run: %s\n", o->name, err.msg);
     check(0);
     metric_ctx_free(&m);
     free(sets);
@@ -853,7 +859,7 @@ static int run_model(const options *o) {
   double load_s = now_seconds() - t0;
   check(g != NULL && r.times != NULL);
   if (!g || !r.times) {
-    diag(o->name, "%s", r.times ? err.msg : "out of memory");
+    printf("%s: not run: %s\n", o->name, r.times ? err.msg : "out of memory");
     pare_graph_free(g);
     metric_ctx_free(&m);
     free(r.times);
@@ -1034,7 +1040,7 @@ static const char *default_name(const char *data, char *buf, size_t len) {
 int main(int argc, char **argv) {
   options o;
   if (parse_options(argc, argv, &o)) {
-    usage(stderr);
+    fprintf(stderr, "pare_real_models: run with --help for usage\n");
     return 2;
   }
   char name[256];

@@ -24,8 +24,8 @@ static const char *vname(const pare_graph *g, int v) {
 
 static int tensors_equal(const pare_tensor *a, const pare_tensor *b) {
   if (!a || !b) return a == b;
-  return a->dtype == b->dtype && pare_shape_equal(&a->shape, &b->shape) &&
-         a->nbytes == b->nbytes && (a->nbytes == 0 || memcmp(a->data, b->data, a->nbytes) == 0);
+  return a->dtype == b->dtype && pare_shape_equal(&a->shape, &b->shape) && a->nbytes == b->nbytes &&
+         (a->nbytes == 0 || memcmp(a->data, b->data, a->nbytes) == 0);
 }
 
 static int encodings_equal(const pare_encoding *a, const pare_encoding *b) {
@@ -42,10 +42,14 @@ static int encodings_equal(const pare_encoding *a, const pare_encoding *b) {
 static int attrs_equal(const pare_attr *a, const pare_attr *b) {
   if (!str_eq(a->name, b->name) || a->type != b->type) return 0;
   switch (a->type) {
-  case PARE_ATTR_INT: return a->i == b->i;
-  case PARE_ATTR_FLOAT: return memcmp(&a->f, &b->f, sizeof a->f) == 0;
-  case PARE_ATTR_STRING: return str_eq(a->s, b->s);
-  case PARE_ATTR_TENSOR: return tensors_equal(a->t, b->t);
+  case PARE_ATTR_INT:
+    return a->i == b->i;
+  case PARE_ATTR_FLOAT:
+    return memcmp(&a->f, &b->f, sizeof a->f) == 0;
+  case PARE_ATTR_STRING:
+    return str_eq(a->s, b->s);
+  case PARE_ATTR_TENSOR:
+    return tensors_equal(a->t, b->t);
   case PARE_ATTR_INTS:
     return a->n == b->n && (a->n == 0 || memcmp(a->ints, b->ints, (size_t)a->n * 8) == 0);
   case PARE_ATTR_FLOATS:
@@ -154,13 +158,31 @@ static int add_const(pare_graph *g, const char *name, pare_tensor *t) {
 /* One constant of every dtype with its extreme and special values. */
 static void add_dtype_constants(pare_graph *g) {
   int64_t d16[] = {16}, d4[] = {4}, d8[] = {8}, d2[] = {2};
-  float f32s[16] = {f32_from_bits(0x7fc00000), f32_from_bits(0xffc00000),
-                    f32_from_bits(0x7fc00001), f32_from_bits(0x7f800001), INFINITY, -INFINITY,
-                    -0.0f, 0.0f, 1.0f, 0.1f, FLT_MAX, FLT_MIN, f32_from_bits(1), 3.14159274f,
-                    16777216.0f, -1e-7f};
+  float f32s[16] = {f32_from_bits(0x7fc00000),
+                    f32_from_bits(0xffc00000),
+                    f32_from_bits(0x7fc00001),
+                    f32_from_bits(0x7f800001),
+                    INFINITY,
+                    -INFINITY,
+                    -0.0f,
+                    0.0f,
+                    1.0f,
+                    0.1f,
+                    FLT_MAX,
+                    FLT_MIN,
+                    f32_from_bits(1),
+                    3.14159274f,
+                    16777216.0f,
+                    -1e-7f};
   add_const(g, "c_f32", tensor(PARE_F32, 1, d16, f32s));
-  double f64s[8] = {f64_from_bits(0x7ff8000000000000ull), f64_from_bits(0x7ff0000000000001ull),
-                    -0.0, 0.1, DBL_MAX, DBL_MIN, f64_from_bits(1), -INFINITY};
+  double f64s[8] = {f64_from_bits(0x7ff8000000000000ull),
+                    f64_from_bits(0x7ff0000000000001ull),
+                    -0.0,
+                    0.1,
+                    DBL_MAX,
+                    DBL_MIN,
+                    f64_from_bits(1),
+                    -INFINITY};
   add_const(g, "c_f64", tensor(PARE_F64, 1, d8, f64s));
   uint16_t f16s[8] = {0x3c00, 0x7e00, 0x7e01, 0x0001, 0x7bff, 0x3555, 0x8000, 0xfc00};
   add_const(g, "c_f16", tensor(PARE_F16, 1, d8, f16s));
@@ -448,10 +470,10 @@ static void test_handwritten_and_inferred_types(void) {
   struct {
     const char *name;
     pare_attr_type type;
-  } want[] = {{"i", PARE_ATTR_INT},      {"f", PARE_ATTR_FLOAT},   {"e", PARE_ATTR_FLOAT},
-              {"n", PARE_ATTR_FLOAT},    {"is", PARE_ATTR_INTS},   {"fs", PARE_ATTR_FLOATS},
-              {"s", PARE_ATTR_STRING},   {"ss", PARE_ATTR_STRINGS}, {"t", PARE_ATTR_TENSOR},
-              {"ei", PARE_ATTR_INTS},    {"fi", PARE_ATTR_FLOAT}};
+  } want[] = {{"i", PARE_ATTR_INT},    {"f", PARE_ATTR_FLOAT},    {"e", PARE_ATTR_FLOAT},
+              {"n", PARE_ATTR_FLOAT},  {"is", PARE_ATTR_INTS},    {"fs", PARE_ATTR_FLOATS},
+              {"s", PARE_ATTR_STRING}, {"ss", PARE_ATTR_STRINGS}, {"t", PARE_ATTR_TENSOR},
+              {"ei", PARE_ATTR_INTS},  {"fi", PARE_ATTR_FLOAT}};
   for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
     const pare_attr *a = pare_node_attr(n, want[k].name);
     CHECK_MSG(a && a->type == want[k].type, "attribute %s", want[k].name);
@@ -572,7 +594,8 @@ static void test_parse_errors(void) {
        "t.pir:2:31: '256' is out of range for u8"},
       {"graph @g opset 17 {\n  const %c : f32[1] = dense<nan:0x00000001>\n}",
        "t.pir:2:29: 'nan:0x00000001' is not a valid f32 number"},
-      {"graph @g opset 17 {\n  const %c : f32[1] = dense<1.2.3>\n}", "t.pir:2:29: malformed number"},
+      {"graph @g opset 17 {\n  const %c : f32[1] = dense<1.2.3>\n}",
+       "t.pir:2:29: malformed number"},
       {"graph @g opset 17 {\n  const %c : f32[1] = elided<crc32=0x1234abcd>\n}",
        "t.pir:2:23: constant data was elided"},
       {"graph @g opset 17 {\n  input %x : f32[2]\n  input %x : f32[2]\n}",
@@ -588,7 +611,8 @@ static void test_parse_errors(void) {
        "t.pir:3:30: attribute 'a': value does not match its type"},
       {"graph @g opset 17 {\n}\nextra", "t.pir:3:1: expected end of input after the graph's '}'"},
       {"graph @g opset 17 {\n  bogus\n}", "t.pir:2:3: expected a statement"},
-      {"graph @g opset 17 {\n  input %x : f32[2]\n  output %x\n", "t.pir:4:1: expected a statement"},
+      {"graph @g opset 17 {\n  input %x : f32[2]\n  output %x\n",
+       "t.pir:4:1: expected a statement"},
       {"graph @g opset 17 {\n  const %c : f32[?] = dense<1>\n}",
        "t.pir:2:9: constant %c needs a static shape"},
       {"graph @g opset 17 {\n  const %c : f32[1] = quant<bits=4, bogus=1> {}\n}",
@@ -729,6 +753,28 @@ static void test_truncations_and_mutations(void) {
   free(text);
 }
 
+/* Floats read back bit-exact: all 65536 f16 patterns, random f32/f64 bits
+ * (NaN payloads, subnormals and infinities included). */
+static void test_float_bits_roundtrip(void) {
+  pare_graph *g = pare_graph_new("bits");
+  int64_t n16[] = {65536}, n32[] = {20000}, n64[] = {20000};
+  pare_tensor *h = tensor(PARE_F16, 1, n16, NULL);
+  for (int i = 0; i < 65536; i++) ((uint16_t *)h->data)[i] = (uint16_t)i;
+  pare_tensor *f = tensor(PARE_F32, 1, n32, NULL);
+  pare_tensor *d = tensor(PARE_F64, 1, n64, NULL);
+  uint64_t seed = 42;
+  for (int i = 0; i < 20000; i++) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    ((uint32_t *)f->data)[i] = (uint32_t)(seed >> 32);
+    ((uint64_t *)d->data)[i] = seed ^ (seed << 17);
+  }
+  add_const(g, "h", h);
+  add_const(g, "f", f);
+  add_const(g, "d", d);
+  check_roundtrip(g);
+  pare_graph_free(g);
+}
+
 int main(void) {
   RUN(test_roundtrip_everything);
   RUN(test_canonical_text);
@@ -738,6 +784,7 @@ int main(void) {
   RUN(test_parse_file_samples);
   RUN(test_parse_errors);
   RUN(test_json);
+  RUN(test_float_bits_roundtrip);
   RUN(test_truncations_and_mutations);
   return check_summary();
 }
