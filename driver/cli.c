@@ -26,8 +26,7 @@ void cli_error(const char *fmt, ...) {
 
 int cli_parse_input_shape(const char *arg, input_shapes *list, pare_err *err) {
   const char *eq = strrchr(arg, '=');
-  if (!eq || eq == arg)
-    return pare_errf(err, "--input-shape '%s': expected NAME=D1,D2,...", arg);
+  if (!eq || eq == arg) return pare_errf(err, "--input-shape '%s': expected NAME=D1,D2,...", arg);
   input_shape item;
   memset(&item, 0, sizeof item);
   item.shape.rank = 0;

@@ -34,8 +34,10 @@ static int parse_inspect_args(int argc, char **argv, inspect_opts *o) {
       exit(0);
     } else if (strcmp(a, "--format") == 0 && has_value) {
       const char *f = argv[++i];
-      if (strcmp(f, "json") == 0) o->json = 1;
-      else if (strcmp(f, "text") == 0) o->json = 0;
+      if (strcmp(f, "json") == 0)
+        o->json = 1;
+      else if (strcmp(f, "text") == 0)
+        o->json = 0;
       else {
         cli_error("--format '%s': expected text or json", f);
         return EXIT_USAGE;

@@ -79,8 +79,8 @@ static int read_inputs(pare_graph *g, const run_opts *o, pare_tensor **inputs, p
       char a[128], b[128];
       pare_shape_str(&inputs[i]->shape, a, sizeof a);
       pare_shape_str(&given->shape, b, sizeof b);
-      return pare_errf(err, "%s: tensor has shape %s but --input-shape gives %s for '%s'", path,
-                       a, b, val->name);
+      return pare_errf(err, "%s: tensor has shape %s but --input-shape gives %s for '%s'", path, a,
+                       b, val->name);
     }
     if (inputs[i]->dtype != val->dtype)
       return pare_errf(err, "%s: tensor is %s but input '%s' of %s is %s", path,

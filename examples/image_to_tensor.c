@@ -89,12 +89,18 @@ int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
   int height = 48, width = 192, rotate = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--height") == 0 && i + 1 < argc) height = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc) width = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--rotate180") == 0) rotate = 1;
-    else if (!in) in = argv[i];
-    else if (!out) out = argv[i];
-    else in = NULL, i = argc;
+    if (strcmp(argv[i], "--height") == 0 && i + 1 < argc)
+      height = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--width") == 0 && i + 1 < argc)
+      width = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--rotate180") == 0)
+      rotate = 1;
+    else if (!in)
+      in = argv[i];
+    else if (!out)
+      out = argv[i];
+    else
+      in = NULL, i = argc;
   }
   if (!in || !out || height <= 0 || width <= 0 || height > 4096 || width > 16384) {
     fprintf(stderr, "usage: image_to_tensor IN.pgm|IN.ppm OUT.pb [--height 48] [--width 192] "

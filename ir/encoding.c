@@ -21,10 +21,14 @@ void pare_encoding_free(pare_encoding *e) {
 
 const char *pare_enc_kind_name(pare_enc_kind k) {
   switch (k) {
-  case PARE_ENC_DENSE: return "dense";
-  case PARE_ENC_QUANT: return "quant";
-  case PARE_ENC_SPARSE: return "sparse";
-  case PARE_ENC_CODEBOOK: return "codebook";
+  case PARE_ENC_DENSE:
+    return "dense";
+  case PARE_ENC_QUANT:
+    return "quant";
+  case PARE_ENC_SPARSE:
+    return "sparse";
+  case PARE_ENC_CODEBOOK:
+    return "codebook";
   }
   return "unknown";
 }
@@ -32,7 +36,7 @@ const char *pare_enc_kind_name(pare_enc_kind k) {
 size_t pare_encoding_bytes(const pare_encoding *e) {
   if (!e) return 0;
   size_t total = 0;
-  const pare_tensor *parts[] = {e->packed, e->scales,  e->zeros, e->codebook,
+  const pare_tensor *parts[] = {e->packed,  e->scales,  e->zeros, e->codebook,
                                 e->row_ptr, e->col_idx, e->values};
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     if (parts[i]) total += parts[i]->nbytes;

@@ -57,9 +57,9 @@ static const struct {
   const char *name;
   size_t size;
 } dtype_table[] = {
-    {PARE_F32, "f32", 4},  {PARE_U8, "u8", 1},   {PARE_I8, "i8", 1},     {PARE_U16, "u16", 2},
-    {PARE_I16, "i16", 2},  {PARE_I32, "i32", 4}, {PARE_I64, "i64", 8},   {PARE_BOOL, "bool", 1},
-    {PARE_F16, "f16", 2},  {PARE_F64, "f64", 8}, {PARE_U32, "u32", 4},   {PARE_U64, "u64", 8},
+    {PARE_F32, "f32", 4},       {PARE_U8, "u8", 1},   {PARE_I8, "i8", 1},   {PARE_U16, "u16", 2},
+    {PARE_I16, "i16", 2},       {PARE_I32, "i32", 4}, {PARE_I64, "i64", 8}, {PARE_BOOL, "bool", 1},
+    {PARE_F16, "f16", 2},       {PARE_F64, "f64", 8}, {PARE_U32, "u32", 4}, {PARE_U64, "u64", 8},
     {PARE_STRING, "string", 0},
 };
 
@@ -87,8 +87,14 @@ int pare_dtype_is_float(pare_dtype dt) {
 
 int pare_dtype_is_int(pare_dtype dt) {
   switch (dt) {
-  case PARE_U8: case PARE_I8: case PARE_U16: case PARE_I16: case PARE_I32: case PARE_I64:
-  case PARE_U32: case PARE_U64:
+  case PARE_U8:
+  case PARE_I8:
+  case PARE_U16:
+  case PARE_I16:
+  case PARE_I32:
+  case PARE_I64:
+  case PARE_U32:
+  case PARE_U64:
     return 1;
   default:
     return 0;
@@ -231,33 +237,54 @@ int64_t pare_tensor_numel(const pare_tensor *t) {
 double pare_tensor_get_f64(const pare_tensor *t, int64_t i) {
   const void *d = t->data;
   switch (t->dtype) {
-  case PARE_F32: return ((const float *)d)[i];
-  case PARE_F64: return ((const double *)d)[i];
-  case PARE_I8: return ((const int8_t *)d)[i];
-  case PARE_U8: return ((const uint8_t *)d)[i];
-  case PARE_BOOL: return ((const uint8_t *)d)[i] != 0;
-  case PARE_I16: return ((const int16_t *)d)[i];
-  case PARE_U16: return ((const uint16_t *)d)[i];
-  case PARE_I32: return ((const int32_t *)d)[i];
-  case PARE_U32: return ((const uint32_t *)d)[i];
-  case PARE_I64: return (double)((const int64_t *)d)[i];
-  case PARE_U64: return (double)((const uint64_t *)d)[i];
-  default: return 0;
+  case PARE_F32:
+    return ((const float *)d)[i];
+  case PARE_F64:
+    return ((const double *)d)[i];
+  case PARE_I8:
+    return ((const int8_t *)d)[i];
+  case PARE_U8:
+    return ((const uint8_t *)d)[i];
+  case PARE_BOOL:
+    return ((const uint8_t *)d)[i] != 0;
+  case PARE_I16:
+    return ((const int16_t *)d)[i];
+  case PARE_U16:
+    return ((const uint16_t *)d)[i];
+  case PARE_I32:
+    return ((const int32_t *)d)[i];
+  case PARE_U32:
+    return ((const uint32_t *)d)[i];
+  case PARE_I64:
+    return (double)((const int64_t *)d)[i];
+  case PARE_U64:
+    return (double)((const uint64_t *)d)[i];
+  default:
+    return 0;
   }
 }
 
 int64_t pare_tensor_get_i64(const pare_tensor *t, int64_t i) {
   const void *d = t->data;
   switch (t->dtype) {
-  case PARE_I64: return ((const int64_t *)d)[i];
-  case PARE_U64: return (int64_t)((const uint64_t *)d)[i];
-  case PARE_I32: return ((const int32_t *)d)[i];
-  case PARE_U32: return ((const uint32_t *)d)[i];
-  case PARE_I16: return ((const int16_t *)d)[i];
-  case PARE_U16: return ((const uint16_t *)d)[i];
-  case PARE_I8: return ((const int8_t *)d)[i];
-  case PARE_U8: return ((const uint8_t *)d)[i];
-  case PARE_BOOL: return ((const uint8_t *)d)[i] != 0;
+  case PARE_I64:
+    return ((const int64_t *)d)[i];
+  case PARE_U64:
+    return (int64_t)((const uint64_t *)d)[i];
+  case PARE_I32:
+    return ((const int32_t *)d)[i];
+  case PARE_U32:
+    return ((const uint32_t *)d)[i];
+  case PARE_I16:
+    return ((const int16_t *)d)[i];
+  case PARE_U16:
+    return ((const uint16_t *)d)[i];
+  case PARE_I8:
+    return ((const int8_t *)d)[i];
+  case PARE_U8:
+    return ((const uint8_t *)d)[i];
+  case PARE_BOOL:
+    return ((const uint8_t *)d)[i] != 0;
   default: {
     double v = pare_tensor_get_f64(t, i);
     if (isnan(v)) return 0;
@@ -271,18 +298,41 @@ int64_t pare_tensor_get_i64(const pare_tensor *t, int64_t i) {
 void pare_tensor_set_f64(pare_tensor *t, int64_t i, double v) {
   void *d = t->data;
   switch (t->dtype) {
-  case PARE_F32: ((float *)d)[i] = (float)v; break;
-  case PARE_F64: ((double *)d)[i] = v; break;
-  case PARE_I8: ((int8_t *)d)[i] = (int8_t)v; break;
-  case PARE_U8: ((uint8_t *)d)[i] = (uint8_t)v; break;
-  case PARE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-  case PARE_I16: ((int16_t *)d)[i] = (int16_t)v; break;
-  case PARE_U16: ((uint16_t *)d)[i] = (uint16_t)v; break;
-  case PARE_I32: ((int32_t *)d)[i] = (int32_t)v; break;
-  case PARE_U32: ((uint32_t *)d)[i] = (uint32_t)v; break;
-  case PARE_I64: ((int64_t *)d)[i] = (int64_t)v; break;
-  case PARE_U64: ((uint64_t *)d)[i] = (uint64_t)v; break;
-  default: break;
+  case PARE_F32:
+    ((float *)d)[i] = (float)v;
+    break;
+  case PARE_F64:
+    ((double *)d)[i] = v;
+    break;
+  case PARE_I8:
+    ((int8_t *)d)[i] = (int8_t)v;
+    break;
+  case PARE_U8:
+    ((uint8_t *)d)[i] = (uint8_t)v;
+    break;
+  case PARE_BOOL:
+    ((uint8_t *)d)[i] = v != 0;
+    break;
+  case PARE_I16:
+    ((int16_t *)d)[i] = (int16_t)v;
+    break;
+  case PARE_U16:
+    ((uint16_t *)d)[i] = (uint16_t)v;
+    break;
+  case PARE_I32:
+    ((int32_t *)d)[i] = (int32_t)v;
+    break;
+  case PARE_U32:
+    ((uint32_t *)d)[i] = (uint32_t)v;
+    break;
+  case PARE_I64:
+    ((int64_t *)d)[i] = (int64_t)v;
+    break;
+  case PARE_U64:
+    ((uint64_t *)d)[i] = (uint64_t)v;
+    break;
+  default:
+    break;
   }
 }
 

@@ -66,8 +66,8 @@ typedef enum pare_dtype {
   PARE_U64 = 13,
 } pare_dtype;
 
-size_t pare_dtype_size(pare_dtype dt);      /* bytes per element; 0 if unsupported */
-const char *pare_dtype_name(pare_dtype dt); /* "f32", "i64", "bool", ... */
+size_t pare_dtype_size(pare_dtype dt);             /* bytes per element; 0 if unsupported */
+const char *pare_dtype_name(pare_dtype dt);        /* "f32", "i64", "bool", ... */
 pare_dtype pare_dtype_from_name(const char *name); /* PARE_UNDEFINED if unknown */
 int pare_dtype_is_float(pare_dtype dt);
 int pare_dtype_is_int(pare_dtype dt); /* signed or unsigned integer, not bool */
@@ -149,18 +149,18 @@ typedef enum pare_enc_kind {
 
 typedef struct pare_encoding {
   pare_enc_kind kind;
-  int bits;           /* QUANT / CODEBOOK index width, 1..8 */
-  int symmetric;      /* QUANT: 1 = zero points implied */
-  int axis;           /* QUANT / CODEBOOK: channel axis of per-channel params, -1 = per tensor */
-  int64_t group_size; /* QUANT: 0 = whole channel */
-  int nm_n, nm_m;     /* SPARSE: N:M pattern if any, else 0 */
-  pare_tensor *packed;    /* QUANT / CODEBOOK: u8 bitstream */
-  pare_tensor *scales;    /* QUANT: f32 */
-  pare_tensor *zeros;     /* QUANT: f32 zero points, NULL if symmetric */
-  pare_tensor *codebook;  /* CODEBOOK: f32 [groups, 2^bits] */
-  pare_tensor *row_ptr;   /* SPARSE */
-  pare_tensor *col_idx;   /* SPARSE */
-  pare_tensor *values;    /* SPARSE: f32 nonzeros */
+  int bits;              /* QUANT / CODEBOOK index width, 1..8 */
+  int symmetric;         /* QUANT: 1 = zero points implied */
+  int axis;              /* QUANT / CODEBOOK: channel axis of per-channel params, -1 = per tensor */
+  int64_t group_size;    /* QUANT: 0 = whole channel */
+  int nm_n, nm_m;        /* SPARSE: N:M pattern if any, else 0 */
+  pare_tensor *packed;   /* QUANT / CODEBOOK: u8 bitstream */
+  pare_tensor *scales;   /* QUANT: f32 */
+  pare_tensor *zeros;    /* QUANT: f32 zero points, NULL if symmetric */
+  pare_tensor *codebook; /* CODEBOOK: f32 [groups, 2^bits] */
+  pare_tensor *row_ptr;  /* SPARSE */
+  pare_tensor *col_idx;  /* SPARSE */
+  pare_tensor *values;   /* SPARSE: f32 nonzeros */
   struct pare_encoding *outliers; /* optional SPARSE part added on top */
 } pare_encoding;
 
@@ -203,7 +203,7 @@ typedef struct pare_attr {
   int64_t i;
   float f;
   char *s;
-  int64_t n;        /* element count for INTS / FLOATS / STRINGS */
+  int64_t n; /* element count for INTS / FLOATS / STRINGS */
   int64_t *ints;
   float *floats;
   char **strings;

@@ -70,7 +70,8 @@ static int merge_shape(pare_value *v, const pare_shape *inferred, pare_err *err)
   pare_shape merged = *inferred;
   for (int i = 0; i < merged.rank; i++) {
     int64_t d = v->shape.rank == merged.rank ? v->shape.dims[i] : -1;
-    if (merged.dims[i] < 0) merged.dims[i] = d;
+    if (merged.dims[i] < 0)
+      merged.dims[i] = d;
     else if (d >= 0 && d != merged.dims[i]) {
       char a[128], b[128];
       pare_shape_str(&v->shape, a, sizeof a);
@@ -145,8 +146,10 @@ static int fold_node(pare_graph *g, int k, size_t max_bytes, int *folded, pare_e
   input_views(g, n, views, in);
   rc = def->infer(n, (const pare_tensor *const *)in, n->n_inputs, out, n->n_outputs, err);
   if (rc != PARE_OK) {
-    if (rc == PARE_ERR) node_error(err, n);
-    else rc = PARE_OK; /* not foldable after all */
+    if (rc == PARE_ERR)
+      node_error(err, n);
+    else
+      rc = PARE_OK; /* not foldable after all */
     goto done;
   }
   for (int j = 0; j < n->n_outputs; j++) {
@@ -203,8 +206,10 @@ int pare_fold_constants(pare_graph *g, size_t max_bytes, int *changed, pare_err 
     pare_node *n = g->nodes[k];
     if (!n->op) continue;
     int folded = 0;
-    if (update_node_shapes(g, k, out, err)) rc = PARE_ERR;
-    else if (foldable(g, n)) rc = fold_node(g, k, max_bytes, &folded, err);
+    if (update_node_shapes(g, k, out, err))
+      rc = PARE_ERR;
+    else if (foldable(g, n))
+      rc = fold_node(g, k, max_bytes, &folded, err);
     any |= folded;
   }
   free(out);

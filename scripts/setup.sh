@@ -16,7 +16,7 @@ jobs=${JOBS:-$(nproc)}
 
 # Debian bookworm packages pare builds and tests with.
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config clang-format git
   llvm-19-dev llvm-19-tools
   libcjson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libonnx-testdata

@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 enum outcome { PASSED, MISMATCHED, REFUSED, ERRORED, CRASHED, TIMEOUT, N_OUTCOMES };
-static const char *outcome_names[] = {"passed",  "mismatched", "refused",
-                                      "error",   "crashed",    "timeout"};
+static const char *outcome_names[] = {"passed", "mismatched", "refused",
+                                      "error",  "crashed",    "timeout"};
 
 typedef struct config {
   const char *pare;
@@ -46,12 +46,34 @@ typedef struct config {
 
 /* Ops that put a case out of scope (training, sequences, optionals, strings,
  * randomness, control flow). */
-static const char *const out_of_scope_ops[] = {
-    "If", "Loop", "Scan", "SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase",
-    "SequenceInsert", "SequenceLength", "SequenceMap", "SplitToSequence", "ConcatFromSequence",
-    "Optional", "OptionalHasElement", "OptionalGetElement", "RandomNormal", "RandomNormalLike",
-    "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli", "StringNormalizer",
-    "TfIdfVectorizer", "Gradient", "Adagrad", "Adam", "Momentum", NULL};
+static const char *const out_of_scope_ops[] = {"If",
+                                               "Loop",
+                                               "Scan",
+                                               "SequenceAt",
+                                               "SequenceConstruct",
+                                               "SequenceEmpty",
+                                               "SequenceErase",
+                                               "SequenceInsert",
+                                               "SequenceLength",
+                                               "SequenceMap",
+                                               "SplitToSequence",
+                                               "ConcatFromSequence",
+                                               "Optional",
+                                               "OptionalHasElement",
+                                               "OptionalGetElement",
+                                               "RandomNormal",
+                                               "RandomNormalLike",
+                                               "RandomUniform",
+                                               "RandomUniformLike",
+                                               "Multinomial",
+                                               "Bernoulli",
+                                               "StringNormalizer",
+                                               "TfIdfVectorizer",
+                                               "Gradient",
+                                               "Adagrad",
+                                               "Adam",
+                                               "Momentum",
+                                               NULL};
 
 static int tensor_type_in_scope(int elem_type) {
   return elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
@@ -207,7 +229,8 @@ static enum outcome run_set(const config *c, const char *case_dir, const char *s
     pare_tensor *want = pare_tensor_read_pb(want_path, &err);
     pare_tensor *got = pare_tensor_read_pb(got_path, &err);
     int ok = want && got;
-    if (!ok) snprintf(detail, detail_len, "output_%d: %s", k, err.msg);
+    if (!ok)
+      snprintf(detail, detail_len, "output_%d: %s", k, err.msg);
     else if (!close_enough(got, want, detail, detail_len)) {
       char tmp[512];
       snprintf(tmp, sizeof tmp, "output_%d: %s", k, detail);
@@ -286,12 +309,18 @@ int main(int argc, char **argv) {
   c.filters = calloc((size_t)argc, sizeof *c.filters);
   for (int i = 1; i < argc; i++) {
     int more = i + 1 < argc;
-    if (strcmp(argv[i], "--pare") == 0 && more) c.pare = argv[++i];
-    else if (strcmp(argv[i], "--data") == 0 && more) c.data = argv[++i];
-    else if (strcmp(argv[i], "--filter") == 0 && more) c.filters[c.n_filters++] = argv[++i];
-    else if (strcmp(argv[i], "-v") == 0) c.verbose = 1;
-    else if (strcmp(argv[i], "--cpu-seconds") == 0 && more) c.cpu_seconds = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--min-pass") == 0 && more) c.min_pass = atof(argv[++i]);
+    if (strcmp(argv[i], "--pare") == 0 && more)
+      c.pare = argv[++i];
+    else if (strcmp(argv[i], "--data") == 0 && more)
+      c.data = argv[++i];
+    else if (strcmp(argv[i], "--filter") == 0 && more)
+      c.filters[c.n_filters++] = argv[++i];
+    else if (strcmp(argv[i], "-v") == 0)
+      c.verbose = 1;
+    else if (strcmp(argv[i], "--cpu-seconds") == 0 && more)
+      c.cpu_seconds = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--min-pass") == 0 && more)
+      c.min_pass = atof(argv[++i]);
     else {
       fputs(usage, stderr);
       return 2;

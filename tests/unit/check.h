@@ -40,8 +40,8 @@ extern int check_tests_passed, check_tests_failed, check_tests_skipped;
             (double)(b), (double)(tol))
 
 #define CHECK_STR_CONTAINS(hay, needle)                                                            \
-  CHECK_MSG((hay) && strstr((hay), (needle)), "'%s' does not contain '%s'", (hay) ? (hay) : "(null)", \
-            (needle))
+  CHECK_MSG((hay) && strstr((hay), (needle)), "'%s' does not contain '%s'",                        \
+            (hay) ? (hay) : "(null)", (needle))
 
 /* Marks the current test skipped with a reason (e.g. ../shared absent). */
 #define SKIP(...)                                                                                  \
