@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct run_opts {
@@ -19,11 +20,14 @@ typedef struct run_opts {
   const char *inputs_dir;
   const char *output_dir;
   input_shapes shapes;
+  int repeat; /* --repeat N: run N times, report the median time */
 } run_opts;
 
 static const char run_usage[] =
-    "usage: pare run MODEL --inputs DIR --output DIR [--input-shape NAME=D1,D2,...]...\n"
-    "                [--engine interp]\n";
+    "usage: pare run MODEL --inputs DIR --output OUTDIR [--input-shape NAME=D1,D2,...]...\n"
+    "                [--engine interp] [--repeat N]\n"
+    "  --repeat N  run the model N times and print the median run time (model\n"
+    "              loading and file I/O excluded) on stderr\n";
 
 /* Returns 0 on success, EXIT_USAGE after printing the problem. */
 static int parse_run_args(int argc, char **argv, run_opts *o) {
@@ -43,6 +47,14 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
         cli_error("%s", err.msg);
         return EXIT_USAGE;
       }
+    } else if (strcmp(a, "--repeat") == 0 && has_value) {
+      char *end;
+      long n = strtol(argv[++i], &end, 10);
+      if (*end || n < 1 || n > 100000) {
+        cli_error("--repeat '%s': expected a count from 1 to 100000", argv[i]);
+        return EXIT_USAGE;
+      }
+      o->repeat = (int)n;
     } else if (strcmp(a, "--engine") == 0 && has_value) {
       const char *e = argv[++i];
       if (strcmp(e, "interp") != 0) {
@@ -120,9 +132,46 @@ static int write_outputs(const pare_graph *g, const char *dir, pare_tensor **out
   return PARE_OK;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Runs the interpreter `repeat` times, keeping the last outputs; prints the
+ * median time when repeat > 1. */
+static int run_timed(const pare_graph *g, pare_tensor **inputs, pare_tensor **outputs, int repeat,
+                     pare_err *err) {
+  double *times = calloc((size_t)repeat, sizeof *times);
+  if (!times) return pare_errf(err, "out of memory");
+  int rc = PARE_OK;
+  for (int r = 0; r < repeat && rc == PARE_OK; r++) {
+    for (int j = 0; j < g->n_outputs; j++) {
+      pare_tensor_free(outputs[j]);
+      outputs[j] = NULL;
+    }
+    double t0 = now_ms();
+    rc = pare_interp_run(g, inputs, outputs, err);
+    times[r] = now_ms() - t0;
+  }
+  if (rc == PARE_OK && repeat > 1) {
+    qsort(times, (size_t)repeat, sizeof *times, cmp_double);
+    fprintf(stderr, "pare: interp median %.3f ms over %d runs (min %.3f, max %.3f)\n",
+            times[repeat / 2], repeat, times[0], times[repeat - 1]);
+  }
+  free(times);
+  return rc;
+}
+
 int cmd_run(int argc, char **argv) {
   run_opts o;
   memset(&o, 0, sizeof o);
+  o.repeat = 1;
   int rc = parse_run_args(argc, argv, &o);
   if (rc) {
     cli_free_input_shapes(&o.shapes);
@@ -141,7 +190,7 @@ int cmd_run(int argc, char **argv) {
   }
   if (read_inputs(g, &o, inputs, &err)) goto out;
   if (cli_make_static(g, o.model, &err)) goto out;
-  if (pare_interp_run(g, inputs, outputs, &err)) {
+  if (run_timed(g, inputs, outputs, o.repeat, &err)) {
     pare_err_prefix(&err, "%s", o.model);
     goto out;
   }

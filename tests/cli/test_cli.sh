@@ -37,7 +37,7 @@ check() {
 
 expect no-args 2 "usage: pare" -- "$pare"
 expect help 0 "inspect MODEL.*" -- "$pare" --help
-expect help-run 0 "run MODEL --inputs DIR --output DIR" -- "$pare" --help
+expect help-run 0 "run MODEL --inputs DIR --output OUTDIR" -- "$pare" --help
 expect version 0 "^pare [0-9]+\.[0-9]+\.[0-9]+$" -- "$pare" --version
 expect unknown-command 2 "unknown command 'frobnicate'" -- "$pare" frobnicate
 expect run-missing-args 2 "usage: pare run" -- "$pare" run model.onnx
