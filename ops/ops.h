@@ -8,7 +8,9 @@
  *          only when the value is known (a constant at compile time, or any
  *          input when the interpreter runs). An op whose output shape depends
  *          on input data that is NULL returns PARE_UNKNOWN (not an error).
- *          Output shapes may contain -1 only when returning PARE_UNKNOWN.
+ *          Unknown input dims (-1) propagate to the outputs they determine
+ *          (PARE_OK); PARE_UNKNOWN means the data needed to compute the shape
+ *          is missing (the rank may then be -1 too).
  *          Invalid attributes or incompatible shapes: PARE_ERR with a message
  *          (the caller prefixes the node name).
  *   eval:  the reference kernel. Inputs have data; outputs were allocated by
