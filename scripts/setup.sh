@@ -7,7 +7,7 @@
 #   scripts/setup.sh build     deps + build only
 #
 # Environment: BUILD_DIR (default build), JOBS (default nproc), CI=true makes
-# the test stage also build and run the unit tests under ASan+UBSan.
+# the test stage also build and run the unit, CLI and conformance tests under ASan+UBSan.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,11 +79,11 @@ run_tests() {
   log "running the test suite"
   (cd "$build" && ctest --output-on-failure -j "$jobs")
   if [ "${CI:-}" = "true" ] || [ "${PARE_SANITIZE_TESTS:-}" = "1" ]; then
-    log "unit tests under ASan+UBSan"
+    log "unit, CLI and conformance tests under ASan+UBSan"
     local asan="$build-asan"
     cmake -S "$root" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DPARE_SANITIZE=ON >/dev/null
     cmake --build "$asan" -j "$jobs"
-    (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" -L unit)
+    (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" -L "unit|cli|conformance")
   fi
 }
 
