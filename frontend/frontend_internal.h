@@ -73,6 +73,10 @@ int pare_fe_normalize(pare_graph *g, int64_t opset, pare_err *err);
  * be tested while the op registry is incomplete. */
 #define PARE_FE_ALLOW_UNSUPPORTED 1
 
+/* Refuses models whose recursive messages (subgraphs, nested types) nest
+ * deeper than max_depth, before protobuf-c's recursive parser sees them. */
+int pare_fe_check_nesting(const void *data, size_t len, int max_depth, pare_err *err);
+
 /* Loads a model from bytes; dir (may be NULL) is the folder for external data.
  * Errors are prefixed with label. */
 pare_graph *pare_fe_load_bytes(const void *data, size_t len, const char *label, const char *dir,

@@ -316,6 +316,11 @@ pare_graph *pare_fe_load_bytes(const void *data, size_t len, const char *label, 
     pare_errf(err, "%s: empty model data", label);
     return NULL;
   }
+  /* Real models nest a handful of levels; 64 leaves room for control flow. */
+  if (pare_fe_check_nesting(data, len, 64, err)) {
+    pare_err_prefix(err, "%s", label);
+    return NULL;
+  }
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, data);
   if (!m) {
     pare_errf(err, "%s: not a valid ONNX model (protobuf parse failed; truncated or not .onnx?)",
