@@ -65,7 +65,9 @@ static pare_mem_kind base_kind(const pare_graph *g, int v) {
   const pare_value *val = g->values[v];
   if (val->init) return PARE_MEM_CONSTANT;
   if (val->is_graph_input) return PARE_MEM_INPUT;
-  if (val->producer >= 0) return val->is_graph_output ? PARE_MEM_OUTPUT : PARE_MEM_INTERMEDIATE;
+  /* A value whose producer was fused away (a dead node) holds nothing. */
+  if (val->producer >= 0 && val->producer < g->n_nodes && g->nodes[val->producer]->op)
+    return val->is_graph_output ? PARE_MEM_OUTPUT : PARE_MEM_INTERMEDIATE;
   return PARE_MEM_NONE;
 }
 

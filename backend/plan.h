@@ -15,7 +15,8 @@
  *                 Identity) whose data input is in the workspace: the same
  *                 bytes at the same offset, no copy. `shares` names the input.
  *   NONE          defined by nothing and read by nothing that needs memory
- *                 (a declared-only value or an omitted slot).
+ *                 (a declared-only value, an omitted slot, or the output of a
+ *                 dead node: op NULL, e.g. a node the backend fused away).
  * A graph input that is also a graph output stays INPUT; a constant listed as
  * output stays CONSTANT (the backend copies it out).
  *

@@ -1,7 +1,8 @@
 // ort_bench.js MODEL INPUT_DIR REPEAT - median latency of ONNX Runtime (CPU,
 // 1 intra-op thread, all graph optimizations) on DIR/input_K.pb; prints
-// "ort_ms <median>". Reads TensorProto files with a minimal protobuf decoder
-// (dims, data_type, raw_data or float_data: what test_data_set files use).
+// "ort_ms <median>" and "ort_rss_kb <peak RSS of the node process>". Reads
+// TensorProto files with a minimal protobuf decoder (dims, data_type,
+// raw_data or float_data: what test_data_set files use).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -67,4 +68,5 @@ function readTensor(file) {
   }
   times.sort((a, b) => a - b);
   console.log(`ort_ms ${times[Math.floor(repeat / 2)].toFixed(3)}`);
+  console.log(`ort_rss_kb ${process.resourceUsage().maxRSS}`);
 })().catch((e) => { console.error(`ort_bench: ${e.message}`); process.exit(1); });

@@ -41,5 +41,6 @@ void cli_error(const char *fmt, ...)
 
 int cmd_run(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 
 #endif

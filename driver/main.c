@@ -15,12 +15,21 @@ static const char usage[] =
     "  inspect MODEL [--input-shape NAME=D1,D2,...]... [--format text|json] [--weights]\n"
     "        Print the model as pare IR (after binding shapes and folding constants)\n"
     "        followed by a summary: nodes by op, parameters, bytes and FLOPs.\n"
-    "  run MODEL --inputs DIR --output OUTDIR [--input-shape NAME=D1,D2,...]... [--repeat N]\n"
-    "        Run the model with the reference interpreter on DIR/input_K.pb\n"
-    "        (ONNX TensorProto, K = 0.. in graph-input order) and write\n"
-    "        OUTDIR/output_K.pb in graph-output order. Symbolic dims not given\n"
-    "        with --input-shape are bound from the input tensors. --repeat N runs\n"
-    "        N times and prints the median run time on stderr.\n"
+    "  compile MODEL -o OUT [--emit obj|asm|llvm|bc|static|shared] [--header FILE]\n"
+    "          [--name NAME] [-O0..-O3] [--target TRIPLE] [--mcpu CPU] [-MD] [-MF FILE]\n"
+    "          [--input-shape NAME=D1,D2,...]... [--stats]\n"
+    "        Compile the model through LLVM into native code specialized to its\n"
+    "        shapes and a C header declaring NAME_run and NAME_workspace_size\n"
+    "        (see 'pare compile --help').\n"
+    "  run MODEL --inputs DIR --output OUTDIR [--input-shape NAME=D1,D2,...]...\n"
+    "          [--engine interp|jit|aot] [-O0..-O3] [--repeat N]\n"
+    "        Run the model on DIR/input_K.pb (ONNX TensorProto, K = 0.. in\n"
+    "        graph-input order) and write OUTDIR/output_K.pb in graph-output\n"
+    "        order, with the reference interpreter (default) or the generated\n"
+    "        code (jit: in-process through LLVM's ORC JIT; aot: compiled to a\n"
+    "        shared library and loaded). Symbolic dims not given with\n"
+    "        --input-shape are bound from the input tensors. --repeat N runs N\n"
+    "        times and prints the median run time on stderr.\n"
     "\n"
     "options:\n"
     "  -h, --help     this text\n"
@@ -45,6 +54,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
+  if (strcmp(cmd, "compile") == 0) return cmd_compile(argc - 1, argv + 1);
   cli_error("unknown command '%s' (see 'pare --help')", cmd);
   return EXIT_USAGE;
 }

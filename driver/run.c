@@ -5,7 +5,7 @@
 #include "driver/cli.h"
 
 #include "frontend/onnx.h"
-#include "interp/interp.h"
+#include "driver/engine.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,13 +21,19 @@ typedef struct run_opts {
   const char *output_dir;
   input_shapes shapes;
   int repeat; /* --repeat N: run N times, report the median time */
+  engine_kind engine;
+  int opt_level;
 } run_opts;
 
 static const char run_usage[] =
     "usage: pare run MODEL --inputs DIR --output OUTDIR [--input-shape NAME=D1,D2,...]...\n"
-    "                [--engine interp] [--repeat N]\n"
+    "                [--engine interp|jit|aot] [-O0..-O3] [--repeat N]\n"
+    "  --engine E  interp: the reference interpreter (default); jit: the code\n"
+    "              `pare compile` generates, run in-process through LLVM's ORC\n"
+    "              JIT; aot: that code compiled to a shared library and loaded\n"
+    "  -O0..-O3    LLVM optimization level of the generated code (default -O3)\n"
     "  --repeat N  run the model N times and print the median run time (model\n"
-    "              loading and file I/O excluded) on stderr\n";
+    "              loading, compilation and file I/O excluded) on stderr\n";
 
 /* Returns 0 on success, EXIT_USAGE after printing the problem. */
 static int parse_run_args(int argc, char **argv, run_opts *o) {
@@ -57,10 +63,14 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
       o->repeat = (int)n;
     } else if (strcmp(a, "--engine") == 0 && has_value) {
       const char *e = argv[++i];
-      if (strcmp(e, "interp") != 0) {
-        cli_error("--engine '%s': only 'interp' is available in this build", e);
+      int kind = engine_kind_from_name(e);
+      if (kind < 0) {
+        cli_error("--engine '%s': expected interp, jit or aot", e);
         return EXIT_USAGE;
       }
+      o->engine = (engine_kind)kind;
+    } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+      o->opt_level = a[2] - '0';
     } else if (a[0] == '-' && a[1]) {
       cli_error("run: unknown option '%s' or missing value", a);
       return EXIT_USAGE;
@@ -143,26 +153,22 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Runs the interpreter `repeat` times, keeping the last outputs; prints the
+/* Runs the engine `repeat` times, keeping the last outputs; prints the
  * median time when repeat > 1. */
-static int run_timed(const pare_graph *g, pare_tensor **inputs, pare_tensor **outputs, int repeat,
+static int run_timed(engine *e, pare_tensor **inputs, pare_tensor **outputs, int repeat,
                      pare_err *err) {
   double *times = calloc((size_t)repeat, sizeof *times);
   if (!times) return pare_errf(err, "out of memory");
   int rc = PARE_OK;
   for (int r = 0; r < repeat && rc == PARE_OK; r++) {
-    for (int j = 0; j < g->n_outputs; j++) {
-      pare_tensor_free(outputs[j]);
-      outputs[j] = NULL;
-    }
     double t0 = now_ms();
-    rc = pare_interp_run(g, inputs, outputs, err);
+    rc = engine_run(e, inputs, outputs, err);
     times[r] = now_ms() - t0;
   }
   if (rc == PARE_OK && repeat > 1) {
     qsort(times, (size_t)repeat, sizeof *times, cmp_double);
-    fprintf(stderr, "pare: interp median %.3f ms over %d runs (min %.3f, max %.3f)\n",
-            times[repeat / 2], repeat, times[0], times[repeat - 1]);
+    fprintf(stderr, "pare: %s median %.3f ms over %d runs (min %.3f, max %.3f)\n",
+            engine_kind_name(e->kind), times[repeat / 2], repeat, times[0], times[repeat - 1]);
   }
   free(times);
   return rc;
@@ -172,6 +178,7 @@ int cmd_run(int argc, char **argv) {
   run_opts o;
   memset(&o, 0, sizeof o);
   o.repeat = 1;
+  o.opt_level = 3;
   int rc = parse_run_args(argc, argv, &o);
   if (rc) {
     cli_free_input_shapes(&o.shapes);
@@ -190,7 +197,15 @@ int cmd_run(int argc, char **argv) {
   }
   if (read_inputs(g, &o, inputs, &err)) goto out;
   if (cli_make_static(g, o.model, &err)) goto out;
-  if (run_timed(g, inputs, outputs, o.repeat, &err)) {
+  engine eng;
+  if (engine_open(&eng, o.engine, g, o.opt_level, &err)) {
+    engine_close(&eng);
+    pare_err_prefix(&err, "%s", o.model);
+    goto out;
+  }
+  int run_rc = run_timed(&eng, inputs, outputs, o.repeat, &err);
+  engine_close(&eng);
+  if (run_rc) {
     pare_err_prefix(&err, "%s", o.model);
     goto out;
   }

@@ -20,6 +20,12 @@ pare_graph *pare_onnx_load(const char *path, pare_err *err);
 /* Same, from bytes in memory; external data is refused (no folder). */
 pare_graph *pare_onnx_load_buffer(const void *data, size_t len, const char *label, pare_err *err);
 
+/* The files loading `path` reads: the model, then each external-data file
+ * (joined to the model's folder), without duplicates; call after a
+ * successful pare_onnx_load. Free with pare_free_file_list. */
+int pare_onnx_input_files(const char *path, char ***files, int *n_files, pare_err *err);
+void pare_free_file_list(char **files, int n);
+
 /* Reads one TensorProto file (test_data_set_* input_K.pb / output_K.pb). */
 pare_tensor *pare_tensor_read_pb(const char *path, pare_err *err);
 pare_tensor *pare_tensor_parse_pb(const void *data, size_t len, const char *label, pare_err *err);

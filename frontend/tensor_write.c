@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static int check_writable_tensor(const pare_tensor *t, pare_err *err) {
   if (!t) return pare_errf(err, "no tensor");
@@ -62,51 +60,12 @@ static int pack_tensor(const pare_tensor *t, const char *name, uint8_t **out, si
   return rc;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len, pare_err *err) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t put = write(fd, buf + done, len - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put < 0) return pare_errf(err, "write failed: %s", strerror(errno));
-    done += (size_t)put;
-  }
-  return PARE_OK;
-}
-
-/* Writes buf to a temporary file beside path, then renames it over path. */
-static int write_atomically(const char *path, const uint8_t *buf, size_t len, pare_err *err) {
-  char *dir = pare_fe_dirname(path);
-  if (!dir) return pare_errf(err, "out of memory");
-  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  size_t n = strlen(dir) + strlen(base) + 16;
-  char *tmp = malloc(n);
-  if (!tmp) {
-    free(dir);
-    return pare_errf(err, "out of memory");
-  }
-  snprintf(tmp, n, "%s/.%s.XXXXXX", dir, base);
-  free(dir);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int rc = pare_errf(err, "cannot create temporary file: %s", strerror(errno));
-    free(tmp);
-    return rc;
-  }
-  int rc = write_all(fd, buf, len, err);
-  if (!rc && fchmod(fd, 0644) != 0) rc = pare_errf(err, "chmod failed: %s", strerror(errno));
-  if (close(fd) != 0 && !rc) rc = pare_errf(err, "close failed: %s", strerror(errno));
-  if (!rc && rename(tmp, path) != 0) rc = pare_errf(err, "rename failed: %s", strerror(errno));
-  if (rc) unlink(tmp);
-  free(tmp);
-  return rc;
-}
-
 int pare_tensor_write_pb(const char *path, const pare_tensor *t, const char *name, pare_err *err) {
   uint8_t *buf = NULL;
   size_t len = 0;
   int rc = check_writable_tensor(t, err);
   if (!rc) rc = pack_tensor(t, name, &buf, &len, err);
-  if (!rc) rc = write_atomically(path, buf, len, err);
+  if (!rc) rc = pare_write_file_atomic(path, buf, len, err);
   free(buf);
   if (rc) pare_err_prefix(err, "%s", path);
   return rc;

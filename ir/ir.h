@@ -298,6 +298,12 @@ void pare_graph_replace_uses(pare_graph *g, int from, int to);
  * consistent with the value's dtype/shape. */
 int pare_graph_verify(const pare_graph *g, pare_err *err);
 
+/* Writes len bytes to path atomically: a temporary file in the same folder
+ * (pare_temp_path_for: "DIR/.BASE.XXXXXX", a mkstemp template the caller
+ * frees) is renamed over path once complete; on error nothing is left. */
+int pare_write_file_atomic(const char *path, const void *buf, size_t len, pare_err *err);
+char *pare_temp_path_for(const char *path);
+
 /* String helpers (abort-free: return NULL on OOM). */
 char *pare_strdup(const char *s);
 

@@ -81,6 +81,33 @@ int pare_tensor_to_i64s(const pare_tensor *t, int64_t **out, int64_t *n, pare_er
 int pare_need_input(const pare_tensor *const *in, int n_in, int i, pare_err *err);
 
 /*
+ * Resize for code generators (ops/shape_resize.c): the taps the reference
+ * kernel uses along one axis, so compiled code does the same arithmetic.
+ * Output index y of the axis is
+ *   ex[y] ? extrapolation : sum over k < n of w[y*n + k] * x[idx[y*n + k]]
+ * Mode nearest has one tap of weight 1 (an exact copy, any dtype); linear and
+ * cubic interpolate one axis at a time, last to first, skipping identity
+ * axes. in[] are the node's inputs: X needs only its dtype and shape; roi,
+ * scales and sizes need their data.
+ */
+typedef struct pare_resize_taps {
+  int nearest;       /* mode 'nearest' */
+  int identity;      /* the taps reproduce the input axis unchanged */
+  int n;             /* taps per output element */
+  int64_t n_out;     /* output extent of the axis */
+  int64_t *idx;      /* [n_out * n] input indices, clamped to the axis */
+  double *w;         /* [n_out * n] weights */
+  unsigned char *ex; /* [n_out] 1 = the extrapolation value instead */
+  double extrapolation;
+} pare_resize_taps;
+
+/* Fills *t for axis `axis` (release with pare_resize_taps_free, also after
+ * an error). PARE_ERR for invalid attributes or inputs. */
+int pare_resize_axis_taps(const pare_node *node, const pare_tensor *const *in, int n_in, int axis,
+                          pare_resize_taps *t, pare_err *err);
+void pare_resize_taps_free(pare_resize_taps *t);
+
+/*
  * Graph-level analyses built on the registry (ops/graph.c).
  */
 /* Shape inference over the whole graph in node order. Values whose shape

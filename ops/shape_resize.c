@@ -289,19 +289,24 @@ static int64_t nearest_index(const rs_plan *p, double xo, int64_t n) {
   return clamp_index(base + up, n);
 }
 
+/* Input index output y of axis a copies in mode nearest, -1 for the
+ * extrapolation value. */
+static int64_t nearest_source(const rs_plan *p, int a, int64_t y) {
+  double xo = original_coord(p, a, y);
+  return extrapolates(p, a, xo) ? -1 : nearest_index(p, xo, p->in[a]);
+}
+
 /* ------------------------------------------------------------------- taps */
 
-typedef struct rs_taps {
-  int n;             /* taps per output element */
-  int64_t *idx;      /* [out * n] input indices, clamped to the axis */
-  double *w;         /* [out * n] weights */
-  unsigned char *ex; /* [out] 1 = extrapolation value */
-} rs_taps;
+typedef pare_resize_taps rs_taps;
 
-static void taps_free(rs_taps *t) {
+void pare_resize_taps_free(pare_resize_taps *t) {
   free(t->idx);
   free(t->w);
   free(t->ex);
+  t->idx = NULL;
+  t->w = NULL;
+  t->ex = NULL;
 }
 
 static double cubic_kernel(double x, double A) {
@@ -351,19 +356,25 @@ static void tap_weights(const rs_plan *p, double scale, int n, int64_t first, do
   for (int k = 0; k < n; k++) w[k] /= sum;
 }
 
-static int make_taps(const rs_plan *p, int a, rs_taps *t, pare_err *err) {
-  int64_t first = 0, nin = p->in[a], nout = p->out[a];
-  if (tap_span(p, p->scale[a], &t->n, &first, err)) return PARE_ERR;
+/* Allocates t's tables for t->n taps on each of the nout outputs of axis a. */
+static int taps_alloc(rs_taps *t, int a, int64_t nout, pare_err *err) {
   if ((uint64_t)nout > pare_max_tensor_bytes / sizeof(double) / (uint64_t)t->n)
     return pare_errf(err, "resize of axis %d needs too many interpolation taps", a);
   size_t cells = (size_t)nout * (size_t)t->n;
+  t->n_out = nout;
   t->idx = malloc((cells ? cells : 1) * sizeof *t->idx);
   t->w = malloc((cells ? cells : 1) * sizeof *t->w);
   t->ex = calloc(nout ? (size_t)nout : 1, 1);
   if (!t->idx || !t->w || !t->ex) {
-    taps_free(t);
+    pare_resize_taps_free(t);
     return pare_errf(err, "out of memory");
   }
+  return PARE_OK;
+}
+
+static int make_taps(const rs_plan *p, int a, rs_taps *t, pare_err *err) {
+  int64_t first = 0, nin = p->in[a], nout = p->out[a];
+  if (tap_span(p, p->scale[a], &t->n, &first, err) || taps_alloc(t, a, nout, err)) return PARE_ERR;
   for (int64_t y = 0; y < nout; y++) {
     int64_t *idx = t->idx + y * t->n;
     double *w = t->w + y * t->n, xo = original_coord(p, a, y), r;
@@ -406,6 +417,34 @@ static int taps_identity(const rs_taps *t, int64_t nin, int64_t nout) {
     if (on != 1) return 0;
   }
   return 1;
+}
+
+/* Nearest as taps: one of weight 1 per output. */
+static int make_nearest_taps(const rs_plan *p, int a, rs_taps *t, pare_err *err) {
+  t->n = 1;
+  if (taps_alloc(t, a, p->out[a], err)) return PARE_ERR;
+  for (int64_t y = 0; y < p->out[a]; y++) {
+    int64_t i = nearest_source(p, a, y);
+    t->ex[y] = i < 0;
+    t->idx[y] = i < 0 ? 0 : i;
+    t->w[y] = i < 0 ? 0 : 1;
+  }
+  return PARE_OK;
+}
+
+int pare_resize_axis_taps(const pare_node *node, const pare_tensor *const *in, int n_in, int axis,
+                          pare_resize_taps *t, pare_err *err) {
+  memset(t, 0, sizeof *t);
+  if (pare_need_input(in, n_in, 0, err)) return PARE_ERR;
+  rs_plan p;
+  int rc = make_plan(node, in, n_in, &in[0]->shape, 1, &p, err);
+  if (rc != PARE_OK) return rc == PARE_ERR ? PARE_ERR : pare_errf(err, "output size unknown");
+  if (axis < 0 || axis >= p.rank) return pare_errf(err, "axis %d out of range", axis);
+  t->nearest = p.mode == RS_NEAREST;
+  t->extrapolation = p.extrapolation;
+  rc = t->nearest ? make_nearest_taps(&p, axis, t, err) : make_taps(&p, axis, t, err);
+  if (rc == PARE_OK) t->identity = taps_identity(t, p.in[axis], p.out[axis]);
+  return rc;
 }
 
 /* --------------------------------------------------------- element access */
@@ -527,10 +566,7 @@ static int eval_nearest(const rs_plan *p, const pare_tensor *x, pare_tensor *out
   int64_t at = 0;
   for (int a = 0; a < r; at += p->out[a], a++) {
     map[a] = buf + at;
-    for (int64_t y = 0; y < p->out[a]; y++) {
-      double xo = original_coord(p, a, y);
-      map[a][y] = extrapolates(p, a, xo) ? -1 : nearest_index(p, xo, p->in[a]);
-    }
+    for (int64_t y = 0; y < p->out[a]; y++) map[a][y] = nearest_source(p, a, y);
   }
   int64_t st[PARE_MAX_RANK], idx[PARE_MAX_RANK] = {0};
   pare_strides(&x->shape, st);
@@ -605,7 +641,7 @@ static int eval_interpolate(const rs_plan *p, const pare_tensor *x, pare_tensor 
       break;
     }
     if (taps_identity(&t, p->in[a], p->out[a])) {
-      taps_free(&t);
+      pare_resize_taps_free(&t);
       continue;
     }
     int64_t m = 1;
@@ -623,7 +659,7 @@ static int eval_interpolate(const rs_plan *p, const pare_tensor *x, pare_tensor 
       free(buf);
       buf = next;
     }
-    taps_free(&t);
+    pare_resize_taps_free(&t);
   }
   if (rc == PARE_OK)
     for (int64_t i = 0; i < total; i++) store_elem(out, i, buf[i]);

@@ -42,6 +42,7 @@ typedef struct config {
   int cpu_seconds;
   double min_pass;
   const char *scratch;
+  const char *engine; /* --engine passed to pare run, NULL = its default */
 } config;
 
 /* Ops that put a case out of scope (training, sequences, optionals, strings,
@@ -200,7 +201,11 @@ static enum outcome run_set(const config *c, const char *case_dir, const char *s
     struct rlimit mem = {(rlim_t)4 << 30, (rlim_t)4 << 30};
     setrlimit(RLIMIT_AS, &mem);
 #endif
-    execl(c->pare, c->pare, "run", model, "--inputs", set_dir, "--output", out_dir, (char *)NULL);
+    if (c->engine)
+      execl(c->pare, c->pare, "run", model, "--inputs", set_dir, "--output", out_dir, "--engine",
+            c->engine, (char *)NULL);
+    else
+      execl(c->pare, c->pare, "run", model, "--inputs", set_dir, "--output", out_dir, (char *)NULL);
     _exit(127);
   }
   int status;
@@ -301,7 +306,7 @@ static enum outcome run_case(const config *c, const char *case_dir, char *detail
 
 static const char usage[] =
     "usage: pare_conformance --pare PATH [--data DIR] [--filter SUBSTR]... [-v]\n"
-    "                        [--cpu-seconds N] [--min-pass FRACTION]\n"
+    "                        [--cpu-seconds N] [--min-pass FRACTION] [--engine E]\n"
     "  --data defaults to /usr/share/libonnx-testdata/data/node\n";
 
 int main(int argc, char **argv) {
@@ -314,6 +319,8 @@ int main(int argc, char **argv) {
     int more = i + 1 < argc;
     if (strcmp(argv[i], "--pare") == 0 && more)
       c.pare = argv[++i];
+    else if (strcmp(argv[i], "--engine") == 0 && more)
+      c.engine = argv[++i];
     else if (strcmp(argv[i], "--data") == 0 && more)
       c.data = argv[++i];
     else if (strcmp(argv[i], "--filter") == 0 && more)

@@ -31,6 +31,7 @@
  * machines without the shared models.
  */
 #include "frontend/onnx.h"
+#include "driver/engine.h"
 #include "interp/interp.h"
 #include "ops/ops.h"
 
@@ -62,6 +63,7 @@ typedef struct options {
   int has_expect, has_expect_exact;
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
+  engine_kind engine;
   int verbose;
 } options;
 
@@ -715,8 +717,9 @@ static int compare_output(const options *o, long set, int j, const pare_tensor *
 
 /* Runs one data set. Returns PARE_OK when it ran and was scored (deviation
  * failures are reported through *ok only). */
-static int run_set(const options *o, const pare_graph *g, const metric_ctx *m, long set,
-                   run_result *r, int *ok, pare_err *err) {
+static int run_set(const options *o, engine *e, const metric_ctx *m, long set, run_result *r,
+                   int *ok, pare_err *err) {
+  const pare_graph *g = e->g;
   *ok = 0;
   pare_tensor *input = read_set_tensor(o->data, set, "input_0.pb", err);
   if (!input) return PARE_ERR;
@@ -726,12 +729,13 @@ static int run_set(const options *o, const pare_graph *g, const metric_ctx *m, l
     return pare_errf(err, "out of memory");
   }
   double t0 = now_seconds();
-  int rc = pare_interp_run(g, &input, outs, err);
+  int rc = engine_run(e, &input, outs, err);
   double t1 = now_seconds();
   pare_tensor_free(input);
   if (rc) {
+    for (int j = 0; j < g->n_outputs; j++) pare_tensor_free(outs[j]);
     free(outs);
-    return pare_err_prefix(err, "interpreter");
+    return pare_err_prefix(err, "%s engine", engine_kind_name(o->engine));
   }
   r->times[r->sets_run++] = t1 - t0;
   /* An unreadable reference fails the set but does not stop the scoring. */
@@ -794,7 +798,8 @@ static void check_expect(const options *o, const char *what, double value, doubl
   check(ok);
 }
 
-static void print_model_line(const options *o, const run_result *r, double load_s) {
+static void print_model_line(const options *o, const run_result *r, double load_s,
+                             double compile_s) {
   char dev[256], met[256] = "", ref[256] = "";
   if (r->compared)
     snprintf(dev, sizeof dev, "worst |diff| %.3g at set %ld output %d %s (atol %g)", r->worst,
@@ -817,8 +822,9 @@ static void print_model_line(const options *o, const run_result *r, double load_
     med = median(times, r->sets_run);
     free(times);
   }
-  printf("%s: %d/%d sets, %s%s%s, interp %.2f ms/set median (load+fold %.2f s)\n", o->name,
-         r->sets_run, r->sets_total, dev, met, ref, med * 1e3, load_s);
+  printf("%s: %d/%d sets, %s%s%s, %s %.2f ms/set median (load+fold %.2f s, compile %.2f s)\n",
+         o->name, r->sets_run, r->sets_total, dev, met, ref, engine_kind_name(o->engine), med * 1e3,
+         load_s, compile_s);
 }
 
 static int run_model(const options *o) {
@@ -867,9 +873,22 @@ static int run_model(const options *o) {
     return PARE_ERR;
   }
 
+  engine e;
+  t0 = now_seconds();
+  if (engine_open(&e, o->engine, g, 3, &err)) {
+    printf("%s: not run: %s engine: %s\n", o->name, engine_kind_name(o->engine), err.msg);
+    check(0);
+    engine_close(&e);
+    pare_graph_free(g);
+    metric_ctx_free(&m);
+    free(r.times);
+    free(sets);
+    return PARE_ERR;
+  }
+  double compile_s = now_seconds() - t0;
   for (int i = 0; i < n_sets; i++) {
     int ok;
-    if (run_set(o, g, &m, sets[i], &r, &ok, &err)) {
+    if (run_set(o, &e, &m, sets[i], &r, &ok, &err)) {
       diag(o->name, "set %ld: %s", sets[i], err.msg);
       r.set_errors++;
     }
@@ -883,7 +902,8 @@ static int run_model(const options *o) {
   }
   if (r.pare.sets < n_sets) r.ref_complete = 0;
 
-  print_model_line(o, &r, load_s);
+  engine_close(&e);
+  print_model_line(o, &r, load_s, compile_s);
   if (o->metric != METRIC_NONE) {
     int complete = r.pare.sets == r.sets_total;
     if (o->has_expect) {
@@ -919,6 +939,7 @@ static void usage(FILE *f) {
           "  --metric-tol T          tolerance of the expectations (default 1e-9)\n"
           "  --atol A                max absolute deviation from output_K.pb (default 1e-3)\n"
           "  --max-sets N            run only the first N sets (expectations not checked)\n"
+          "  --engine E              interp (default), jit or aot: what runs the model\n"
           "  --name NAME             name in the report (default: data folder name)\n"
           "  --verbose               one line per set, and CTC lines decoded wrong\n");
 }
@@ -972,7 +993,11 @@ static int parse_options(int argc, char **argv, options *o) {
       o->label_map = v;
     else if (strcmp(a, "--vocab") == 0)
       o->vocab = v;
-    else if (strcmp(a, "--metric") == 0) {
+    else if (strcmp(a, "--engine") == 0) {
+      int k = engine_kind_from_name(v);
+      bad = k < 0;
+      o->engine = k < 0 ? ENGINE_INTERP : (engine_kind)k;
+    } else if (strcmp(a, "--metric") == 0) {
       if (strcmp(v, "top1") == 0)
         o->metric = METRIC_TOP1;
       else if (strcmp(v, "ctc") == 0)

@@ -1,0 +1,70 @@
+/*
+ * emit.h - pieces the kernel emitters share with each other (internal to
+ * backend/): the elementwise loop builder and the GEMM microkernel.
+ */
+#ifndef PARE_BACKEND_EMIT_H
+#define PARE_BACKEND_EMIT_H
+
+#include "backend/cg.h"
+
+/* Computes one output vector (width w) from the operand vectors x[0..n). */
+typedef LLVMValueRef (*ew_body_fn)(cg *c, LLVMValueRef *x, int n, int w, void *user);
+
+void ew_operand_of_value(cg *c, int v, ew_operand *o);
+/* Emits the loop nest writing out[i] = body(ops[i]...) with broadcasting. */
+int ew_emit_loop(cg *c, const ew_operand *ops, int n, const ew_operand *out, ew_body_fn body,
+                 void *user, pare_err *err);
+/* x[0] * *(float *)user. */
+LLVMValueRef ew_body_scale(cg *c, LLVMValueRef *x, int n, int w, void *user);
+/* x[0] * x[1] + x[2]. */
+LLVMValueRef ew_body_affine(cg *c, LLVMValueRef *x, int n, int w, void *user);
+/* The arithmetic of elementwise node nd on operand vectors x (width w). */
+int ew_apply(cg *c, const pare_node *nd, LLVMValueRef *x, int n, int w, LLVMValueRef *out,
+             pare_err *err);
+/* Plain copy of input 0 to output 0 (any dtype). */
+int cg_emit_copy(cg *c, int k, pare_err *err);
+
+/*
+ * GEMM: C[m][n] = epilogue(sum_k A[m][k] * B[k][n] + bias) for constant M, N, K.
+ * A is read as scalars broadcast across a vector (row stride lda, column
+ * stride a_cs), B as vectors along n (row stride ldb, unit column stride),
+ * C with row stride ldc. bias (may be NULL) is per row (bias_per_row) or per
+ * column. A register-blocked microkernel of GEMM_MR rows by GEMM_NV vectors
+ * keeps the accumulators in registers; tails use narrower variants.
+ */
+#define GEMM_MR 6
+#define GEMM_NV 2
+
+typedef struct gemm_desc {
+  int64_t M, N, K;
+  LLVMValueRef A, B, C, bias;
+  int64_t lda, a_cs, ldb, ldc;
+  int bias_per_row;
+  int accumulate; /* C += product instead of C = product */
+  int a_packed;   /* A is a gemm_pack_a panel array (lda, a_cs unused) */
+  float alpha;    /* product scale (0 is read as 1) */
+  /* Fused epilogue: stored values go through cg_epilogue_apply with
+   * coordinates (epi_b, epi_r0 + m, n). */
+  int epilogue;
+  LLVMValueRef epi_b, epi_r0;
+} gemm_desc;
+
+void gemm_emit(cg *c, const gemm_desc *d);
+/* Packs A[m][k] = a[m*lda + k*a_cs] into GEMM_MR-row panels, [ceil(M/MR)][K][MR],
+ * zero-padded; what a_packed kernels read. NULL + err on failure. */
+pare_tensor *gemm_pack_a(const float *a, int64_t M, int64_t K, int64_t lda, int64_t a_cs,
+                         pare_err *err);
+
+/* Fusion (emit_fused.c). cg_fuse groups g's nodes and builds the planning
+ * graph; cg_emit_group emits a standalone group's kernel. An anchor's
+ * emitter calls cg_epilogue_begin in its entry block and passes every value
+ * it stores through cg_epilogue_apply with the element's [B, R, P]
+ * coordinates (see the file comment of emit_fused.c). */
+int cg_fuse(const pare_graph *g, int enable, cg_fusion *f, pare_err *err);
+void cg_fusion_free(cg_fusion *f);
+int cg_emit_group(cg *c, const cg_group *gr, pare_err *err);
+int cg_epilogue_begin(cg *c, pare_err *err);
+LLVMValueRef cg_epilogue_apply(cg *c, LLVMValueRef v, LLVMValueRef b, LLVMValueRef r,
+                               LLVMValueRef p, int w);
+
+#endif /* PARE_BACKEND_EMIT_H */

@@ -1,0 +1,641 @@
+/*
+ * emit_linear.c - the heavy ops: a register-blocked GEMM microkernel and the
+ * Conv, ConvTranspose, Gemm and MatMul kernels built on it.
+ *
+ * Conv lowers to GEMM: weights (constant) are packed at compile time into
+ * GEMM_MR-row panels; the input is used in place for 1x1 stride-1 unpadded
+ * convs, otherwise copied into a zero-padded scratch image and unfolded
+ * (im2col) into a [C*KH*KW][OH*OW] scratch matrix. Depthwise convs get a
+ * direct kernel over the padded image instead (im2col would only add
+ * traffic). Bias and a Relu/Clip activation are applied as the accumulators
+ * are stored.
+ */
+#include "backend/cg.h"
+#include "backend/emit.h"
+#include "ops/ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ GEMM */
+
+pare_tensor *gemm_pack_a(const float *a, int64_t M, int64_t K, int64_t lda, int64_t a_cs,
+                         pare_err *err) {
+  int64_t panels = (M + GEMM_MR - 1) / GEMM_MR;
+  pare_shape s = {.rank = 1, .dims = {panels * K * GEMM_MR}};
+  pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
+  if (!t) return NULL;
+  float *p = t->data;
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t k = 0; k < K; k++)
+      p[(m / GEMM_MR) * K * GEMM_MR + k * GEMM_MR + m % GEMM_MR] = a[m * lda + k * a_cs];
+  return t;
+}
+
+static LLVMValueRef a_index(cg *c, const gemm_desc *d, LLVMValueRef m0, int r, LLVMValueRef k) {
+  if (d->a_packed) {
+    /* m0 is a multiple of MR: panel m0/MR starts at m0*K. */
+    LLVMValueRef base = cg_madd(c, m0, d->K, cg_i64(c, r));
+    return cg_madd(c, k, GEMM_MR, base);
+  }
+  LLVMValueRef row = cg_madd(c, m0, d->lda, cg_i64(c, r * d->lda));
+  return cg_madd(c, k, d->a_cs, row);
+}
+
+/* One block of mr rows by nv vectors of width w at (m0, n0). */
+static void gemm_block(cg *c, const gemm_desc *d, int mr, int nv, int w, LLVMValueRef m0,
+                       LLVMValueRef n0) {
+  LLVMTypeRef vt = cg_ftype(c, w);
+  LLVMValueRef acc[GEMM_MR][8];
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < nv; j++) {
+      acc[r][j] = cg_alloca(c, vt);
+      LLVMBuildStore(c->b, cg_fconst(c, 0.0f, w), acc[r][j]);
+    }
+  cg_loop kl;
+  LLVMValueRef k = cg_for_begin(c, &kl, 0, d->K, 1);
+  LLVMValueRef bv[8];
+  LLVMValueRef brow = cg_madd(c, k, d->ldb, n0);
+  for (int j = 0; j < nv; j++) bv[j] = cg_loadf(c, d->B, cg_add(c, brow, cg_i64(c, j * w)), w);
+  for (int r = 0; r < mr; r++) {
+    LLVMValueRef a = cg_splat(c, cg_loadf(c, d->A, a_index(c, d, m0, r, k), 1), w);
+    for (int j = 0; j < nv; j++) {
+      LLVMValueRef cur = LLVMBuildLoad2(c->b, vt, acc[r][j], "");
+      LLVMBuildStore(c->b, cg_fma(c, a, bv[j], cur), acc[r][j]);
+    }
+  }
+  cg_for_end(c, &kl);
+  for (int r = 0; r < mr; r++) {
+    LLVMValueRef m = cg_add(c, m0, cg_i64(c, r));
+    LLVMValueRef crow = cg_madd(c, m, d->ldc, n0);
+    LLVMValueRef rbias = NULL;
+    if (d->bias && d->bias_per_row) rbias = cg_splat(c, cg_loadf(c, d->bias, m, 1), w);
+    for (int j = 0; j < nv; j++) {
+      LLVMValueRef idx = cg_add(c, crow, cg_i64(c, j * w));
+      LLVMValueRef v = LLVMBuildLoad2(c->b, vt, acc[r][j], "");
+      if (d->alpha != 0 && d->alpha != 1) v = LLVMBuildFMul(c->b, v, cg_fconst(c, d->alpha, w), "");
+      if (rbias)
+        v = LLVMBuildFAdd(c->b, v, rbias, "");
+      else if (d->bias)
+        v = LLVMBuildFAdd(c->b, v, cg_loadf(c, d->bias, cg_add(c, n0, cg_i64(c, j * w)), w), "");
+      if (d->accumulate) v = LLVMBuildFAdd(c->b, v, cg_loadf(c, d->C, idx, w), "");
+      if (d->epilogue)
+        v = cg_epilogue_apply(c, v, d->epi_b, cg_add(c, d->epi_r0, m),
+                              cg_add(c, n0, cg_i64(c, j * w)), w);
+      cg_storef(c, v, d->C, idx, w);
+    }
+  }
+}
+
+/* All rows for one column block: full MR blocks in a loop, then the tail. */
+static void gemm_rows(cg *c, const gemm_desc *d, int nv, int w, LLVMValueRef n0) {
+  int64_t m_full = d->M / GEMM_MR * GEMM_MR;
+  if (m_full == GEMM_MR) {
+    gemm_block(c, d, GEMM_MR, nv, w, cg_i64(c, 0), n0);
+  } else if (m_full > 0) {
+    cg_loop ml;
+    LLVMValueRef m0 = cg_for_begin(c, &ml, 0, m_full, GEMM_MR);
+    gemm_block(c, d, GEMM_MR, nv, w, m0, n0);
+    cg_for_end(c, &ml);
+  }
+  if (d->M > m_full) gemm_block(c, d, (int)(d->M - m_full), nv, w, cg_i64(c, m_full), n0);
+}
+
+void gemm_emit(cg *c, const gemm_desc *d) {
+  const int64_t nr = GEMM_NV * CG_VW;
+  int64_t n_full = d->N / nr * nr;
+  if (n_full == nr) {
+    gemm_rows(c, d, GEMM_NV, CG_VW, cg_i64(c, 0));
+  } else if (n_full > 0) {
+    cg_loop nl;
+    LLVMValueRef n0 = cg_for_begin(c, &nl, 0, n_full, nr);
+    gemm_rows(c, d, GEMM_NV, CG_VW, n0);
+    cg_for_end(c, &nl);
+  }
+  int64_t rest = d->N - n_full;
+  int nvec = (int)(rest / CG_VW);
+  if (nvec > 0) gemm_rows(c, d, nvec, CG_VW, cg_i64(c, n_full));
+  int tail = (int)(rest % CG_VW);
+  if (tail > 0) gemm_rows(c, d, tail, 1, cg_i64(c, n_full + (int64_t)nvec * CG_VW));
+}
+
+/* --------------------------------------------------------- conv helpers */
+
+typedef struct conv_geom {
+  int64_t N, C, H, W;     /* input */
+  int64_t CO, OH, OW;     /* output */
+  int64_t KH, KW, G;      /* kernel, groups */
+  int64_t sh, sw, dh, dw; /* strides, dilations */
+  int64_t pt, pl, pb, pr; /* pads: top, left, bottom, right */
+} conv_geom;
+
+/* Reads the 1-D or 2-D conv geometry of node nd (input x, weight w, output y). */
+static int conv_geometry(cg *c, const pare_node *nd, int transpose, conv_geom *g, pare_err *err) {
+  const pare_shape *xs = cg_shape(c, nd->inputs[0]), *ws = cg_shape(c, nd->inputs[1]);
+  const pare_shape *ys = cg_shape(c, nd->outputs[0]);
+  if (xs->rank != 3 && xs->rank != 4)
+    return pare_errf(err, "only 1-D and 2-D convolutions are compiled (input rank %d)", xs->rank);
+  int two = xs->rank == 4;
+  memset(g, 0, sizeof *g);
+  g->N = xs->dims[0], g->C = xs->dims[1];
+  g->H = two ? xs->dims[2] : 1, g->W = xs->dims[xs->rank - 1];
+  g->CO = ys->dims[1], g->OH = two ? ys->dims[2] : 1, g->OW = ys->dims[ys->rank - 1];
+  g->KH = two ? ws->dims[2] : 1, g->KW = ws->dims[ws->rank - 1];
+  g->G = pare_attr_int(nd, "group", 1);
+  const int64_t *v;
+  int64_t n = pare_attr_ints(nd, "strides", &v);
+  g->sh = n >= 2 ? v[0] : 1, g->sw = n >= 1 ? v[n - 1] : 1;
+  n = pare_attr_ints(nd, "dilations", &v);
+  g->dh = n >= 2 ? v[0] : 1, g->dw = n >= 1 ? v[n - 1] : 1;
+  const char *ap = pare_attr_string(nd, "auto_pad", "NOTSET");
+  n = pare_attr_ints(nd, "pads", &v);
+  if (strcmp(ap, "NOTSET") == 0 && n == 2 * (xs->rank - 2)) {
+    if (two)
+      g->pt = v[0], g->pl = v[1], g->pb = v[2], g->pr = v[3];
+    else
+      g->pl = v[0], g->pr = v[1];
+  } else if (strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0) {
+    int lower = ap[5] == 'L';
+    int64_t in[2] = {g->H, g->W}, k[2] = {g->KH, g->KW}, s[2] = {g->sh, g->sw},
+            dl[2] = {g->dh, g->dw}, out[2] = {g->OH, g->OW}, b[2], e[2];
+    for (int a = 0; a < 2; a++) {
+      int64_t total;
+      if (transpose)
+        total = s[a] * (in[a] - 1) + (k[a] - 1) * dl[a] + 1 - out[a];
+      else
+        total = (out[a] - 1) * s[a] + (k[a] - 1) * dl[a] + 1 - in[a];
+      if (total < 0) total = 0;
+      b[a] = lower ? total - total / 2 : total / 2;
+      e[a] = total - b[a];
+    }
+    g->pt = b[0], g->pl = b[1], g->pb = e[0], g->pr = e[1];
+  }
+  if (g->G < 1 || g->C % g->G || g->CO % g->G) return pare_errf(err, "bad group count");
+  if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1) return pare_errf(err, "bad strides");
+  if (c->g->values[nd->inputs[0]]->dtype != PARE_F32)
+    return pare_errf(err, "the backend compiles f32 convolutions only");
+  return PARE_OK;
+}
+
+/* Copies `len` floats src[i*stride] to dst[i] for a constant stride; vector
+ * loads deinterleaved with a shuffle for strides up to 4. The source may be
+ * over-read by fewer than stride*CG_VW floats past its last element. */
+static void strided_copy(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t len, int64_t stride) {
+  if (stride == 1) {
+    cg_memcpy(c, dst, src, len * 4);
+    return;
+  }
+  int64_t vec_end = stride <= 4 ? len / CG_VW * CG_VW : 0;
+  if (vec_end > 0) {
+    LLVMTypeRef wide = LLVMVectorType(c->f32, (unsigned)(CG_VW * stride));
+    LLVMValueRef mask[CG_VW];
+    for (int i = 0; i < CG_VW; i++)
+      mask[i] = LLVMConstInt(c->i32, (unsigned long long)(i * stride), 0);
+    cg_loop l;
+    LLVMValueRef i = cg_for_begin(c, &l, 0, vec_end, CG_VW);
+    LLVMValueRef p = cg_gep(c, c->f32, src, cg_madd(c, i, stride, cg_i64(c, 0)));
+    LLVMValueRef v = LLVMBuildLoad2(c->b, wide, p, "");
+    LLVMSetAlignment(v, 4);
+    v = LLVMBuildShuffleVector(c->b, v, LLVMGetUndef(wide), LLVMConstVector(mask, CG_VW), "");
+    cg_storef(c, v, dst, i, CG_VW);
+    cg_for_end(c, &l);
+  }
+  if (len > vec_end) {
+    cg_loop l;
+    LLVMValueRef i = cg_for_begin(c, &l, vec_end, len, 1);
+    LLVMValueRef v = cg_loadf(c, src, cg_madd(c, i, stride, cg_i64(c, 0)), 1);
+    cg_storef(c, v, dst, i, 1);
+    cg_for_end(c, &l);
+  }
+}
+
+/* Copies channels [0, ch) of the image at src ([ch][H][W]) into a zeroed
+ * padded image dst ([ch][Hp][Wp]). */
+static void pad_image(cg *c, const conv_geom *g, int64_t ch, LLVMValueRef src, LLVMValueRef dst,
+                      int64_t Hp, int64_t Wp) {
+  cg_memset0(c, dst, ch * Hp * Wp * 4);
+  cg_loop cl, hl;
+  LLVMValueRef ci = cg_for_begin(c, &cl, 0, ch, 1);
+  LLVMValueRef h = cg_for_begin(c, &hl, 0, g->H, 1);
+  LLVMValueRef row = cg_madd(c, ci, g->H, h);
+  LLVMValueRef s = cg_gep(c, c->f32, src, cg_madd(c, row, g->W, cg_i64(c, 0)));
+  LLVMValueRef drow = cg_madd(c, ci, Hp, cg_add(c, h, cg_i64(c, g->pt)));
+  LLVMValueRef d = cg_gep(c, c->f32, dst, cg_madd(c, drow, Wp, cg_i64(c, g->pl)));
+  cg_memcpy(c, d, s, g->W * 4);
+  cg_for_end(c, &hl);
+  cg_for_end(c, &cl);
+}
+
+/* im2col: col[(ci*KH + kh)*KW + kw][oh*OW + ow] = img[ci][oh*sh + kh*dh][ow*sw + kw*dw]
+ * over a padded image of Hp x Wp. */
+static void im2col(cg *c, const conv_geom *g, int64_t ch, LLVMValueRef img, int64_t Hp, int64_t Wp,
+                   LLVMValueRef col) {
+  int64_t P = g->OH * g->OW;
+  cg_loop cl, khl, kwl, ohl;
+  LLVMValueRef ci = cg_for_begin(c, &cl, 0, ch, 1);
+  LLVMValueRef kh = cg_for_begin(c, &khl, 0, g->KH, 1);
+  LLVMValueRef kw = cg_for_begin(c, &kwl, 0, g->KW, 1);
+  LLVMValueRef row = cg_madd(c, cg_madd(c, ci, g->KH, kh), g->KW, kw);
+  LLVMValueRef oh = cg_for_begin(c, &ohl, 0, g->OH, 1);
+  LLVMValueRef ih = cg_madd(c, oh, g->sh, cg_madd(c, kh, g->dh, cg_i64(c, 0)));
+  LLVMValueRef src_idx =
+      cg_madd(c, cg_madd(c, ci, Hp, ih), Wp, cg_madd(c, kw, g->dw, cg_i64(c, 0)));
+  LLVMValueRef dst_idx = cg_madd(c, row, P, cg_madd(c, oh, g->OW, cg_i64(c, 0)));
+  strided_copy(c, cg_gep(c, c->f32, col, dst_idx), cg_gep(c, c->f32, img, src_idx), g->OW, g->sw);
+  cg_for_end(c, &ohl);
+  cg_for_end(c, &kwl);
+  cg_for_end(c, &khl);
+  cg_for_end(c, &cl);
+}
+
+static LLVMValueRef bias_ptr(cg *c, const pare_node *nd, int i, int64_t n, pare_err *err) {
+  if (nd->n_inputs <= i || nd->inputs[i] < 0) return NULL;
+  int v = nd->inputs[i];
+  if (c->g->values[v]->dtype != PARE_F32 || cg_numel(c, v) != n) {
+    pare_errf(err, "bias must be f32 with %lld elements", (long long)n);
+    return NULL;
+  }
+  return cg_value_ptr(c, nd->inputs[i]);
+}
+
+/* ------------------------------------------------------------ depthwise */
+
+/* One output channel per (input channel, multiplier): out[co][oh][ow] =
+ * bias[co] + sum_kh,kw w[co][kh][kw] * pad[ci][oh*sh+kh*dh][ow*sw+kw*dw], with
+ * ow vectorized (deinterleaving loads for strides 2..4). */
+static int emit_depthwise(cg *c, const pare_node *nd, const conv_geom *g, pare_err *err) {
+  LLVMValueRef bias = bias_ptr(c, nd, 2, g->CO, err);
+  if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && !bias) return PARE_ERR;
+  if (cg_epilogue_begin(c, err)) return PARE_ERR;
+  int64_t Hp = g->H + g->pt + g->pb, Wp = g->W + g->pl + g->pr;
+  int64_t mult = g->CO / g->C;
+  int padded = g->pt || g->pl || g->pb || g->pr;
+  LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
+  LLVMValueRef w = cg_value_ptr(c, nd->inputs[1]);
+  LLVMValueRef pad = padded ? cg_scratch(c, (Hp * Wp + 8 * CG_VW) * 4) : NULL;
+  cg_loop nl, cl;
+  LLVMValueRef n = cg_for_begin(c, &nl, 0, g->N, 1);
+  LLVMValueRef ci = cg_for_begin(c, &cl, 0, g->C, 1);
+  LLVMValueRef img_idx = cg_madd(c, cg_madd(c, n, g->C, ci), g->H * g->W, cg_i64(c, 0));
+  LLVMValueRef img = cg_gep(c, c->f32, x, img_idx);
+  if (padded) {
+    pad_image(c, g, 1, img, pad, Hp, Wp);
+    img = pad;
+  }
+  for (int64_t mi = 0; mi < mult; mi++) {
+    LLVMValueRef co = cg_madd(c, ci, mult, cg_i64(c, mi));
+    LLVMValueRef out =
+        cg_gep(c, c->f32, y, cg_madd(c, cg_madd(c, n, g->CO, co), g->OH * g->OW, cg_i64(c, 0)));
+    LLVMValueRef wbase = cg_madd(c, co, g->KH * g->KW, cg_i64(c, 0));
+    /* The channel's taps, loaded once. */
+    LLVMValueRef taps[64];
+    int ntaps = (int)(g->KH * g->KW);
+    if (ntaps > 64) return pare_errf(err, "depthwise kernel larger than 64 taps");
+    for (int t = 0; t < ntaps; t++) taps[t] = cg_loadf(c, w, cg_add(c, wbase, cg_i64(c, t)), 1);
+    LLVMValueRef b = bias ? cg_loadf(c, bias, co, 1) : cg_f32c(c, 0.0f);
+    cg_loop hl;
+    LLVMValueRef oh = cg_for_begin(c, &hl, 0, g->OH, 1);
+    int64_t vec_end = g->sw <= 4 ? g->OW / CG_VW * CG_VW : 0;
+    for (int pass = 0; pass < 2; pass++) {
+      int vw = pass == 0 ? CG_VW : 1;
+      int64_t start = pass == 0 ? 0 : vec_end, end = pass == 0 ? vec_end : g->OW;
+      if (end <= start) continue;
+      cg_loop wl;
+      LLVMValueRef ow = cg_for_begin(c, &wl, start, end, vw);
+      LLVMValueRef acc = cg_splat(c, b, vw);
+      for (int64_t kh = 0; kh < g->KH; kh++) {
+        LLVMValueRef ih = cg_madd(c, oh, g->sh, cg_i64(c, kh * g->dh));
+        LLVMValueRef rowi = cg_madd(c, ih, Wp, cg_madd(c, ow, g->sw, cg_i64(c, 0)));
+        for (int64_t kw = 0; kw < g->KW; kw++) {
+          LLVMValueRef idx = cg_add(c, rowi, cg_i64(c, kw * g->dw));
+          LLVMValueRef v;
+          if (vw == 1 || g->sw == 1) {
+            v = cg_loadf(c, img, idx, vw);
+          } else {
+            LLVMTypeRef wide = LLVMVectorType(c->f32, (unsigned)(CG_VW * g->sw));
+            LLVMValueRef mask[CG_VW];
+            for (int i = 0; i < CG_VW; i++)
+              mask[i] = LLVMConstInt(c->i32, (unsigned long long)(i * g->sw), 0);
+            v = LLVMBuildLoad2(c->b, wide, cg_gep(c, c->f32, img, idx), "");
+            LLVMSetAlignment(v, 4);
+            v = LLVMBuildShuffleVector(c->b, v, LLVMGetUndef(wide), LLVMConstVector(mask, CG_VW),
+                                       "");
+          }
+          acc = cg_fma(c, cg_splat(c, taps[kh * g->KW + kw], vw), v, acc);
+        }
+      }
+      LLVMValueRef p = cg_madd(c, oh, g->OW, ow);
+      acc = cg_epilogue_apply(c, acc, n, co, p, vw);
+      cg_storef(c, acc, out, p, vw);
+      cg_for_end(c, &wl);
+    }
+    cg_for_end(c, &hl);
+  }
+  cg_for_end(c, &cl);
+  cg_for_end(c, &nl);
+  return PARE_OK;
+}
+
+/* Packs G groups of A[m][k] = w[g*M*K + m*lda + k*a_cs] into one constant of
+ * per-group panel arrays (gemm_pack_a). NULL + err on failure. */
+static LLVMValueRef pack_weights(cg *c, const pare_node *nd, const float *w, int64_t G, int64_t M,
+                                 int64_t K, int64_t lda, int64_t a_cs, pare_err *err) {
+  int64_t group_floats = (M + GEMM_MR - 1) / GEMM_MR * K * GEMM_MR;
+  pare_shape ps = {.rank = 1, .dims = {group_floats * G}};
+  pare_tensor *packed = pare_tensor_new(PARE_F32, &ps, err);
+  if (!packed) return NULL;
+  for (int64_t gi = 0; gi < G; gi++) {
+    pare_tensor *one = gemm_pack_a(w + gi * M * K, M, K, lda, a_cs, err);
+    if (!one) {
+      pare_tensor_free(packed);
+      return NULL;
+    }
+    memcpy((float *)packed->data + gi * group_floats, one->data, one->nbytes);
+    pare_tensor_free(one);
+  }
+  LLVMValueRef g = cg_const_tensor(c, packed, c->g->values[nd->inputs[1]]->name);
+  pare_tensor_free(packed);
+  return g;
+}
+
+/* ----------------------------------------------------------------- Conv */
+
+static int emit_conv(cg *c, int k, pare_err *err) {
+  const pare_node *nd = c->g->nodes[k];
+  conv_geom g;
+  if (conv_geometry(c, nd, 0, &g, err)) return PARE_ERR;
+  if (c->g->values[nd->inputs[1]]->dtype != PARE_F32) return pare_errf(err, "weights must be f32");
+  const pare_tensor *wt = cg_const(c, nd->inputs[1]);
+  int64_t Cg = g.C / g.G, COg = g.CO / g.G;
+  if (g.G == g.C && Cg == 1 && g.KH * g.KW <= 64 && g.G > 1) return emit_depthwise(c, nd, &g, err);
+  LLVMValueRef bias = bias_ptr(c, nd, 2, g.CO, err);
+  if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && !bias) return PARE_ERR;
+  int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;
+  /* Constant weights [CO][K] are packed per group into MR-row panels; run-time
+   * weights are read in place. */
+  int64_t panels = (COg + GEMM_MR - 1) / GEMM_MR;
+  int64_t group_floats = wt ? panels * K * GEMM_MR : COg * K;
+  LLVMValueRef A =
+      wt ? pack_weights(c, nd, wt->data, g.G, COg, K, K, 1, err) : cg_value_ptr(c, nd->inputs[1]);
+  if (!A) return PARE_ERR;
+
+  if (cg_epilogue_begin(c, err)) return PARE_ERR;
+  int direct = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb && !g.pr;
+  int padded = g.pt || g.pl || g.pb || g.pr;
+  int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr;
+  LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
+  LLVMValueRef pad = !direct && padded ? cg_scratch(c, (Cg * Hp * Wp + 8 * CG_VW) * 4) : NULL;
+  LLVMValueRef col = !direct ? cg_scratch(c, K * P * 4) : NULL;
+  cg_loop nl, gl;
+  LLVMValueRef n = cg_for_begin(c, &nl, 0, g.N, 1);
+  LLVMValueRef gi = g.G > 1 ? cg_for_begin(c, &gl, 0, g.G, 1) : cg_i64(c, 0);
+  LLVMValueRef img_idx = cg_madd(c, cg_madd(c, n, g.G, gi), Cg * g.H * g.W, cg_i64(c, 0));
+  LLVMValueRef img = cg_gep(c, c->f32, x, img_idx);
+  LLVMValueRef Bm = img;
+  if (!direct) {
+    if (padded) pad_image(c, &g, Cg, img, pad, Hp, Wp);
+    im2col(c, &g, Cg, padded ? pad : img, padded ? Hp : g.H, padded ? Wp : g.W, col);
+    Bm = col;
+  }
+  gemm_desc d = {0};
+  d.M = COg, d.N = P, d.K = K;
+  d.A = cg_gep(c, c->f32, A, cg_madd(c, gi, group_floats, cg_i64(c, 0)));
+  d.a_packed = wt != NULL;
+  d.lda = K, d.a_cs = 1;
+  d.B = Bm, d.ldb = P;
+  LLVMValueRef out_idx = cg_madd(c, cg_madd(c, n, g.G, gi), COg * P, cg_i64(c, 0));
+  d.C = cg_gep(c, c->f32, y, out_idx), d.ldc = P;
+  d.bias = bias ? cg_gep(c, c->f32, bias, cg_madd(c, gi, COg, cg_i64(c, 0))) : NULL;
+  d.bias_per_row = 1;
+  d.epilogue = 1, d.epi_b = n, d.epi_r0 = cg_madd(c, gi, COg, cg_i64(c, 0));
+  gemm_emit(c, &d);
+  if (g.G > 1) cg_for_end(c, &gl);
+  cg_for_end(c, &nl);
+  return PARE_OK;
+}
+
+/* -------------------------------------------------------- ConvTranspose */
+
+/* col[co*KH*KW + kh*KW + kw][h*W + w] = sum_c W[c][co][kh][kw] x[c][h][w] by
+ * GEMM, then col2im scatters col into the output and adds the bias. */
+static int emit_conv_transpose(cg *c, int k, pare_err *err) {
+  const pare_node *nd = c->g->nodes[k];
+  conv_geom g;
+  if (conv_geometry(c, nd, 1, &g, err)) return PARE_ERR;
+  if (c->g->values[nd->inputs[1]]->dtype != PARE_F32) return pare_errf(err, "weights must be f32");
+  const pare_tensor *wt = cg_const(c, nd->inputs[1]);
+  int64_t Cg = g.C / g.G, COg = g.CO / g.G, KK = g.KH * g.KW, HW = g.H * g.W;
+  int64_t M = COg * KK;
+  /* A[m][c] = W[gi*Cg + c][m], W viewed as [C][COg*KK]. */
+  int64_t panels = (M + GEMM_MR - 1) / GEMM_MR;
+  int64_t group_floats = wt ? panels * Cg * GEMM_MR : Cg * M;
+  LLVMValueRef A =
+      wt ? pack_weights(c, nd, wt->data, g.G, M, Cg, 1, M, err) : cg_value_ptr(c, nd->inputs[1]);
+  if (!A) return PARE_ERR;
+  LLVMValueRef bias = bias_ptr(c, nd, 2, g.CO, err);
+  if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && !bias) return PARE_ERR;
+  LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
+  LLVMValueRef col = cg_scratch(c, M * HW * 4);
+  int64_t OP = g.OH * g.OW;
+  cg_loop nl, gl;
+  LLVMValueRef n = cg_for_begin(c, &nl, 0, g.N, 1);
+  LLVMValueRef gi = cg_for_begin(c, &gl, 0, g.G, 1);
+  gemm_desc d = {0};
+  d.M = M, d.N = HW, d.K = Cg;
+  d.A = cg_gep(c, c->f32, A, cg_madd(c, gi, group_floats, cg_i64(c, 0)));
+  d.a_packed = wt != NULL;
+  d.lda = 1, d.a_cs = M;
+  d.B = cg_gep(c, c->f32, x, cg_madd(c, cg_madd(c, n, g.G, gi), Cg * HW, cg_i64(c, 0)));
+  d.ldb = HW;
+  d.C = col, d.ldc = HW;
+  gemm_emit(c, &d);
+  /* col2im into this group's output channels, starting from the bias. */
+  LLVMValueRef out =
+      cg_gep(c, c->f32, y, cg_madd(c, cg_madd(c, n, g.G, gi), COg * OP, cg_i64(c, 0)));
+  cg_loop col_l, khl, kwl, hl, wl;
+  LLVMValueRef co = cg_for_begin(c, &col_l, 0, COg, 1);
+  LLVMValueRef b = bias ? cg_loadf(c, bias, cg_madd(c, gi, COg, co), 1) : cg_f32c(c, 0.0f);
+  {
+    cg_loop il;
+    LLVMValueRef i = cg_for_begin(c, &il, 0, OP, 1);
+    cg_storef(c, b, out, cg_madd(c, co, OP, i), 1);
+    cg_for_end(c, &il);
+  }
+  LLVMValueRef kh = cg_for_begin(c, &khl, 0, g.KH, 1);
+  LLVMValueRef kw = cg_for_begin(c, &kwl, 0, g.KW, 1);
+  LLVMValueRef row = cg_madd(c, cg_madd(c, co, g.KH, kh), g.KW, kw);
+  LLVMValueRef h = cg_for_begin(c, &hl, 0, g.H, 1);
+  LLVMValueRef oh = cg_madd(c, h, g.sh, cg_madd(c, kh, g.dh, cg_i64(c, -g.pt)));
+  LLVMValueRef w = cg_for_begin(c, &wl, 0, g.W, 1);
+  LLVMValueRef ow = cg_madd(c, w, g.sw, cg_madd(c, kw, g.dw, cg_i64(c, -g.pl)));
+  LLVMValueRef inb =
+      LLVMBuildAnd(c->b,
+                   LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntSGE, oh, cg_i64(c, 0), ""),
+                                LLVMBuildICmp(c->b, LLVMIntSLT, oh, cg_i64(c, g.OH), ""), ""),
+                   LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntSGE, ow, cg_i64(c, 0), ""),
+                                LLVMBuildICmp(c->b, LLVMIntSLT, ow, cg_i64(c, g.OW), ""), ""),
+                   "");
+  LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "scatter");
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "next");
+  LLVMBuildCondBr(c->b, inb, then, next);
+  LLVMPositionBuilderAtEnd(c->b, then);
+  LLVMValueRef oidx = cg_madd(c, co, OP, cg_madd(c, oh, g.OW, ow));
+  LLVMValueRef v = cg_loadf(c, col, cg_madd(c, row, HW, cg_madd(c, h, g.W, w)), 1);
+  cg_storef(c, LLVMBuildFAdd(c->b, cg_loadf(c, out, oidx, 1), v, ""), out, oidx, 1);
+  LLVMBuildBr(c->b, next);
+  LLVMPositionBuilderAtEnd(c->b, next);
+  cg_for_end(c, &wl);
+  cg_for_end(c, &hl);
+  cg_for_end(c, &kwl);
+  cg_for_end(c, &khl);
+  cg_for_end(c, &col_l);
+  cg_for_end(c, &gl);
+  cg_for_end(c, &nl);
+  return PARE_OK;
+}
+
+/* ----------------------------------------------------------------- Gemm */
+
+static int emit_gemm(cg *c, int k, pare_err *err) {
+  const pare_node *nd = c->g->nodes[k];
+  int ta = (int)pare_attr_int(nd, "transA", 0), tb = (int)pare_attr_int(nd, "transB", 0);
+  float alpha = pare_attr_float(nd, "alpha", 1.0f), beta = pare_attr_float(nd, "beta", 1.0f);
+  const pare_shape *as = cg_shape(c, nd->inputs[0]), *bs = cg_shape(c, nd->inputs[1]);
+  if (as->rank != 2 || bs->rank != 2) return pare_errf(err, "Gemm needs 2-D inputs");
+  for (int i = 0; i < 2; i++)
+    if (c->g->values[nd->inputs[i]]->dtype != PARE_F32)
+      return pare_errf(err, "the backend compiles f32 Gemm only");
+  int64_t M = ta ? as->dims[1] : as->dims[0], K = ta ? as->dims[0] : as->dims[1];
+  int64_t N = tb ? bs->dims[0] : bs->dims[1];
+  gemm_desc d = {0};
+  d.M = M, d.N = N, d.K = K, d.alpha = alpha;
+  LLVMValueRef y = cg_value_ptr(c, nd->outputs[0]);
+  const pare_tensor *bt = cg_const(c, nd->inputs[1]);
+  if (bt) {
+    /* Constant B: stored [K][N] (transposed at compile time when transB). */
+    pare_shape s = {.rank = 2, .dims = {K, N}};
+    pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
+    if (!t) return PARE_ERR;
+    const float *src = bt->data;
+    float *dst = t->data;
+    for (int64_t kk = 0; kk < K; kk++)
+      for (int64_t n = 0; n < N; n++) dst[kk * N + n] = tb ? src[n * K + kk] : src[kk * N + n];
+    d.B = cg_const_tensor(c, t, c->g->values[nd->inputs[1]]->name);
+    pare_tensor_free(t);
+  } else if (tb) {
+    /* Run-time B^T: transpose into scratch first. */
+    LLVMValueRef src = cg_value_ptr(c, nd->inputs[1]);
+    d.B = cg_scratch(c, K * N * 4);
+    cg_loop kl, nl;
+    LLVMValueRef kk = cg_for_begin(c, &kl, 0, K, 1);
+    LLVMValueRef n = cg_for_begin(c, &nl, 0, N, 1);
+    cg_storef(c, cg_loadf(c, src, cg_madd(c, n, K, kk), 1), d.B, cg_madd(c, kk, N, n), 1);
+    cg_for_end(c, &nl);
+    cg_for_end(c, &kl);
+  } else {
+    d.B = cg_value_ptr(c, nd->inputs[1]);
+  }
+  d.ldb = N;
+  const pare_tensor *at = cg_const(c, nd->inputs[0]);
+  if (at) {
+    pare_tensor *p = gemm_pack_a(at->data, M, K, ta ? 1 : K, ta ? M : 1, err);
+    if (!p) return PARE_ERR;
+    d.A = cg_const_tensor(c, p, "gemm.a");
+    d.a_packed = 1;
+    pare_tensor_free(p);
+  } else {
+    d.A = cg_value_ptr(c, nd->inputs[0]);
+    d.lda = ta ? 1 : K, d.a_cs = ta ? M : 1;
+  }
+  d.C = y, d.ldc = N;
+  if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && beta != 0) {
+    int cv = nd->inputs[2];
+    const pare_shape *cs = cg_shape(c, cv);
+    const pare_tensor *ct = cg_const(c, cv);
+    int64_t cn = cg_numel(c, cv);
+    int per_col = cs->dims[cs->rank - 1] == N && cn == N;
+    int per_row = cs->rank == 2 && cs->dims[0] == M && cs->dims[1] == 1 && M > 1;
+    if (ct && (per_col || per_row || cn == 1)) {
+      pare_shape s = {.rank = 1, .dims = {per_row ? M : N}};
+      pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
+      if (!t) return PARE_ERR;
+      for (int64_t i = 0; i < s.dims[0]; i++)
+        ((float *)t->data)[i] = beta * (float)pare_tensor_get_f64(ct, cn == 1 ? 0 : i);
+      d.bias = cg_const_tensor(c, t, "gemm.bias");
+      d.bias_per_row = per_row;
+      pare_tensor_free(t);
+    } else {
+      /* General C: y = beta*C broadcast, then accumulate the product. */
+      ew_operand ops[1], out;
+      ew_operand_of_value(c, cv, &ops[0]);
+      ew_operand_of_value(c, nd->outputs[0], &out);
+      float b = beta;
+      if (ew_emit_loop(c, ops, 1, &out, ew_body_scale, &b, err)) return PARE_ERR;
+      d.accumulate = 1;
+    }
+  }
+  if (cg_epilogue_begin(c, err)) return PARE_ERR;
+  d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_r0 = cg_i64(c, 0);
+  gemm_emit(c, &d);
+  return PARE_OK;
+}
+
+LLVMValueRef ew_body_scale(cg *c, LLVMValueRef *x, int n, int w, void *user) {
+  (void)n;
+  float s = *(const float *)user;
+  return s == 1.0f ? x[0] : LLVMBuildFMul(c->b, x[0], cg_fconst(c, s, w), "");
+}
+
+/* --------------------------------------------------------------- MatMul */
+
+static int emit_matmul(cg *c, int k, pare_err *err) {
+  const pare_node *nd = c->g->nodes[k];
+  pare_shape as = *cg_shape(c, nd->inputs[0]), bs = *cg_shape(c, nd->inputs[1]);
+  for (int i = 0; i < 2; i++)
+    if (c->g->values[nd->inputs[i]]->dtype != PARE_F32)
+      return pare_errf(err, "the backend compiles f32 MatMul only");
+  if (as.rank == 1) as = (pare_shape){.rank = 2, .dims = {1, as.dims[0]}};
+  if (bs.rank == 1) bs = (pare_shape){.rank = 2, .dims = {bs.dims[0], 1}};
+  int64_t M = as.dims[as.rank - 2], K = as.dims[as.rank - 1], N = bs.dims[bs.rank - 1];
+  /* Batch dims broadcast like elementwise ops. */
+  pare_shape ab = {.rank = as.rank - 2}, bb = {.rank = bs.rank - 2}, ob;
+  memcpy(ab.dims, as.dims, sizeof(int64_t) * (size_t)ab.rank);
+  memcpy(bb.dims, bs.dims, sizeof(int64_t) * (size_t)bb.rank);
+  if (pare_broadcast_shape(&ab, &bb, &ob, err)) return PARE_ERR;
+  int64_t sa[PARE_MAX_RANK] = {0}, sb[PARE_MAX_RANK] = {0}, so[PARE_MAX_RANK] = {0};
+  int64_t acc_a = M * K, acc_b = K * N, acc_o = M * N;
+  for (int d = ob.rank - 1; d >= 0; d--) {
+    int da = d - (ob.rank - ab.rank), db = d - (ob.rank - bb.rank);
+    if (da >= 0 && ab.dims[da] != 1) sa[d] = acc_a, acc_a *= ab.dims[da];
+    if (db >= 0 && bb.dims[db] != 1) sb[d] = acc_b, acc_b *= bb.dims[db];
+    so[d] = acc_o, acc_o *= ob.dims[d];
+  }
+  LLVMValueRef A = cg_value_ptr(c, nd->inputs[0]), B = cg_value_ptr(c, nd->inputs[1]);
+  LLVMValueRef Y = cg_value_ptr(c, nd->outputs[0]);
+  if (cg_epilogue_begin(c, err)) return PARE_ERR;
+  LLVMValueRef oa = cg_i64(c, 0), obv = cg_i64(c, 0), oo = cg_i64(c, 0), batch = cg_i64(c, 0);
+  cg_loop loops[PARE_MAX_RANK];
+  for (int d = 0; d < ob.rank; d++) {
+    LLVMValueRef i = cg_for_begin(c, &loops[d], 0, ob.dims[d], 1);
+    batch = i; /* fusion anchors MatMul only with at most one batch dim */
+    oa = cg_madd(c, i, sa[d], oa);
+    obv = cg_madd(c, i, sb[d], obv);
+    oo = cg_madd(c, i, so[d], oo);
+  }
+  gemm_desc d = {0};
+  d.M = M, d.N = N, d.K = K;
+  d.A = cg_gep(c, c->f32, A, oa), d.lda = K, d.a_cs = 1;
+  d.B = cg_gep(c, c->f32, B, obv), d.ldb = N;
+  d.C = cg_gep(c, c->f32, Y, oo), d.ldc = N;
+  d.epilogue = 1, d.epi_b = batch, d.epi_r0 = cg_i64(c, 0);
+  gemm_emit(c, &d);
+  for (int dd = ob.rank - 1; dd >= 0; dd--) cg_for_end(c, &loops[dd]);
+  return PARE_OK;
+}
+
+const cg_op cg_ops_linear[] = {
+    {"Conv", emit_conv}, {"ConvTranspose", emit_conv_transpose},
+    {"Gemm", emit_gemm}, {"MatMul", emit_matmul},
+    {NULL, NULL},
+};

@@ -1,0 +1,158 @@
+/*
+ * target.c - the LLVM target machine, the optimization pipeline and
+ * emission of objects, assembly, IR and bitcode.
+ */
+#include "backend/backend_internal.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitWriter.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void init_llvm_targets(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  LLVMInitializeAllTargetInfos();
+  LLVMInitializeAllTargets();
+  LLVMInitializeAllTargetMCs();
+  LLVMInitializeAllAsmPrinters();
+}
+
+static int is_native_cpu(const char *cpu) {
+  return cpu == NULL || cpu[0] == 0 || strcmp(cpu, "native") == 0;
+}
+
+int cg_target_create(pare_module *m, pare_err *err) {
+  init_llvm_targets();
+  char *host = LLVMGetDefaultTargetTriple();
+  char *triple = LLVMNormalizeTargetTriple(m->opts.triple ? m->opts.triple : host);
+  int is_host = m->opts.triple == NULL || strcmp(triple, host) == 0;
+  LLVMDisposeMessage(host);
+  m->triple = strdup(triple);
+  LLVMDisposeMessage(triple);
+  if (!m->triple) return pare_errf(err, "out of memory");
+  LLVMTargetRef target;
+  char *msg = NULL;
+  if (LLVMGetTargetFromTriple(m->triple, &target, &msg)) {
+    pare_errf(err, "unknown target '%s': %s", m->opts.triple ? m->opts.triple : m->triple,
+              msg ? msg : "");
+    LLVMDisposeMessage(msg);
+    return PARE_ERR;
+  }
+  char *cpu = NULL, *features = NULL;
+  if (is_native_cpu(m->opts.cpu)) {
+    if (!is_host)
+      return pare_errf(err, "--mcpu native needs the host target; name a CPU for '%s'", m->triple);
+    cpu = LLVMGetHostCPUName();
+    features = LLVMGetHostCPUFeatures();
+  } else {
+    cpu = LLVMCreateMessage(m->opts.cpu);
+    features = LLVMCreateMessage("");
+  }
+  static const LLVMCodeGenOptLevel levels[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                                LLVMCodeGenLevelDefault,
+                                                LLVMCodeGenLevelAggressive};
+  int o = m->opts.opt_level < 0 ? 0 : m->opts.opt_level > 3 ? 3 : m->opts.opt_level;
+  m->tm = LLVMCreateTargetMachine(target, m->triple, cpu, features, levels[o], LLVMRelocPIC,
+                                  LLVMCodeModelDefault);
+  m->cpu = strdup(cpu);
+  m->features = strdup(features);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
+  if (!m->tm || !m->cpu || !m->features)
+    return pare_errf(err, "cannot create a target machine for '%s'", m->triple);
+  m->ctx = LLVMContextCreate();
+  m->mod = LLVMModuleCreateWithNameInContext(m->opts.name, m->ctx);
+  LLVMSetTarget(m->mod, m->triple);
+  LLVMTargetDataRef td = LLVMCreateTargetDataLayout(m->tm);
+  char *layout = LLVMCopyStringRepOfTargetData(td);
+  LLVMSetDataLayout(m->mod, layout);
+  LLVMDisposeMessage(layout);
+  LLVMDisposeTargetData(td);
+  return PARE_OK;
+}
+
+/* Every defined function carries the CPU and features, so the optimizer's
+ * cost model and any later code generator (the JIT's too) agree. */
+static void tag_functions(pare_module *m) {
+  for (LLVMValueRef f = LLVMGetFirstFunction(m->mod); f; f = LLVMGetNextFunction(f)) {
+    if (LLVMIsDeclaration(f)) continue;
+    LLVMAttributeRef a =
+        LLVMCreateStringAttribute(m->ctx, "target-cpu", 10, m->cpu, (unsigned)strlen(m->cpu));
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, a);
+    if (m->features[0]) {
+      a = LLVMCreateStringAttribute(m->ctx, "target-features", 15, m->features,
+                                    (unsigned)strlen(m->features));
+      LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, a);
+    }
+  }
+}
+
+int pare_module_optimize(pare_module *m, pare_err *err) {
+  if (m->optimized) return PARE_OK;
+  char *msg = NULL;
+  if (LLVMVerifyModule(m->mod, LLVMReturnStatusAction, &msg)) {
+    pare_errf(err, "internal error: generated LLVM IR is invalid: %.400s", msg ? msg : "");
+    LLVMDisposeMessage(msg);
+    return PARE_ERR;
+  }
+  LLVMDisposeMessage(msg);
+  tag_functions(m);
+  char pipeline[32];
+  int o = m->opts.opt_level < 0 ? 0 : m->opts.opt_level > 3 ? 3 : m->opts.opt_level;
+  snprintf(pipeline, sizeof pipeline, "default<O%d>", o);
+  LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+  LLVMPassBuilderOptionsSetLoopVectorization(pbo, o >= 2);
+  LLVMPassBuilderOptionsSetSLPVectorization(pbo, o >= 2);
+  LLVMPassBuilderOptionsSetLoopUnrolling(pbo, o >= 2);
+  LLVMErrorRef e = LLVMRunPasses(m->mod, pipeline, m->tm, pbo);
+  LLVMDisposePassBuilderOptions(pbo);
+  if (e) {
+    char *em = LLVMGetErrorMessage(e);
+    pare_errf(err, "LLVM pass pipeline failed: %s", em);
+    LLVMDisposeErrorMessage(em);
+    return PARE_ERR;
+  }
+  m->optimized = 1;
+  return PARE_OK;
+}
+
+int pare_module_emit(pare_module *m, pare_emit_kind kind, const char *path, pare_err *err) {
+  if (kind == PARE_EMIT_LLVM) {
+    char *text = LLVMPrintModuleToString(m->mod);
+    int rc = pare_write_file_atomic(path, text, strlen(text), err);
+    LLVMDisposeMessage(text);
+    return rc ? pare_err_prefix(err, "%s", path) : PARE_OK;
+  }
+  LLVMMemoryBufferRef buf = NULL;
+  if (kind == PARE_EMIT_BC) {
+    buf = LLVMWriteBitcodeToMemoryBuffer(m->mod);
+  } else {
+    char *msg = NULL;
+    LLVMCodeGenFileType ft = kind == PARE_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile;
+    if (LLVMTargetMachineEmitToMemoryBuffer(m->tm, m->mod, ft, &msg, &buf)) {
+      pare_errf(err, "code generation failed: %s", msg ? msg : "");
+      LLVMDisposeMessage(msg);
+      return PARE_ERR;
+    }
+  }
+  int rc = pare_write_file_atomic(path, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf), err);
+  LLVMDisposeMemoryBuffer(buf);
+  return rc ? pare_err_prefix(err, "%s", path) : PARE_OK;
+}
+
+void pare_module_free(pare_module *m) {
+  if (!m) return;
+  if (m->mod) LLVMDisposeModule(m->mod);
+  if (m->ctx) LLVMContextDispose(m->ctx);
+  if (m->tm) LLVMDisposeTargetMachine(m->tm);
+  free(m->triple);
+  free(m->cpu);
+  free(m->features);
+  free(m);
+}

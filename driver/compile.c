@@ -1,0 +1,330 @@
+/*
+ * compile.c - `pare compile`: a model into an object file (or assembly, LLVM
+ * IR, bitcode, a static archive or a shared library), its C header, and
+ * optionally a make-style depfile.
+ *
+ * Every output is first written into a temporary folder beside the first
+ * output and renamed into place only when all of them are complete; on an
+ * error or SIGINT/SIGTERM/SIGHUP the temporary folder is removed, so no
+ * partial or stale-mixed set of outputs is ever left.
+ */
+#include "driver/cli.h"
+
+#include "backend/backend.h"
+#include "frontend/onnx.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum out_kind { OUT_OBJ, OUT_ASM, OUT_LLVM, OUT_BC, OUT_STATIC, OUT_SHARED } out_kind;
+static const char *const out_kind_names[] = {"obj", "asm", "llvm", "bc", "static", "shared"};
+
+typedef struct compile_opts {
+  const char *model;
+  const char *output;
+  const char *header;
+  const char *depfile;
+  const char *name;
+  const char *triple;
+  const char *cpu;
+  int write_depfile;
+  int opt_level;
+  int stats;
+  out_kind emit;
+  input_shapes shapes;
+} compile_opts;
+
+static const char compile_usage[] =
+    "usage: pare compile MODEL -o OUT [options]\n"
+    "  --input-shape NAME=D1,D2,...  bind a symbolic input shape (repeatable)\n"
+    "  --emit KIND        obj (default), asm, llvm (textual IR), bc (bitcode),\n"
+    "                     static (ar archive of the object), shared (shared library,\n"
+    "                     linked with $CC or cc)\n"
+    "  --header FILE      the C header (default: OUT with its extension replaced by .h)\n"
+    "  --name NAME        symbol prefix: NAME_run, NAME_workspace_size (default: the\n"
+    "                     model's file name made a C identifier)\n"
+    "  -O0 .. -O3         LLVM optimization level (default -O3)\n"
+    "  --target TRIPLE    target triple (default: this machine's)\n"
+    "  --mcpu CPU         target CPU (default: native, this machine's CPU and features;\n"
+    "                     e.g. x86-64-v3 for a portable AVX2 build)\n"
+    "  -MD                also write a make-style depfile (default: OUT with .d)\n"
+    "  -MF FILE           the depfile's path (implies -MD)\n"
+    "  --stats            print workspace, intermediate and weight bytes on stdout\n"
+    "Outputs are written atomically; on any error none is left behind.\n";
+
+static int is_c_identifier(const char *s) {
+  if (!*s || isdigit((unsigned char)*s)) return 0;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '_') return 0;
+  return 1;
+}
+
+/* The model's file name without folder and extension, as a C identifier. */
+static char *default_name(const char *model) {
+  const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+  size_t n = strlen(base);
+  const char *dot = strrchr(base, '.');
+  if (dot && dot != base) n = (size_t)(dot - base);
+  char *name = malloc(n + 2);
+  if (!name) return NULL;
+  size_t o = 0;
+  if (n == 0 || isdigit((unsigned char)base[0])) name[o++] = '_';
+  for (size_t i = 0; i < n; i++) name[o++] = isalnum((unsigned char)base[i]) ? base[i] : '_';
+  name[o] = 0;
+  return name;
+}
+
+/* path with its extension (if any, after the last '/') replaced by ext. */
+static char *replace_ext(const char *path, const char *ext) {
+  const char *slash = strrchr(path, '/');
+  const char *dot = strrchr(path, '.');
+  size_t n = dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path);
+  char *r = malloc(n + strlen(ext) + 1);
+  if (!r) return NULL;
+  memcpy(r, path, n);
+  strcpy(r + n, ext);
+  return r;
+}
+
+static int parse_compile_args(int argc, char **argv, compile_opts *o) {
+  pare_err err;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int has_value = i + 1 < argc;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      fputs(compile_usage, stdout);
+      exit(0);
+    } else if (strcmp(a, "-o") == 0 && has_value) {
+      o->output = argv[++i];
+    } else if (strcmp(a, "--header") == 0 && has_value) {
+      o->header = argv[++i];
+    } else if (strcmp(a, "--name") == 0 && has_value) {
+      o->name = argv[++i];
+      if (!is_c_identifier(o->name) || strlen(o->name) > 100) {
+        cli_error("--name '%s': expected a C identifier of at most 100 characters", o->name);
+        return EXIT_USAGE;
+      }
+    } else if (strcmp(a, "--emit") == 0 && has_value) {
+      const char *k = argv[++i];
+      int found = -1;
+      for (int j = 0; j < 6; j++)
+        if (strcmp(k, out_kind_names[j]) == 0) found = j;
+      if (found < 0) {
+        cli_error("--emit '%s': expected obj, asm, llvm, bc, static or shared", k);
+        return EXIT_USAGE;
+      }
+      o->emit = (out_kind)found;
+    } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+      o->opt_level = a[2] - '0';
+    } else if (strcmp(a, "--target") == 0 && has_value) {
+      o->triple = argv[++i];
+    } else if (strcmp(a, "--mcpu") == 0 && has_value) {
+      o->cpu = argv[++i];
+    } else if (strcmp(a, "-MD") == 0) {
+      o->write_depfile = 1;
+    } else if (strcmp(a, "-MF") == 0 && has_value) {
+      o->depfile = argv[++i];
+      o->write_depfile = 1;
+    } else if (strcmp(a, "--stats") == 0) {
+      o->stats = 1;
+    } else if (strcmp(a, "--input-shape") == 0 && has_value) {
+      if (cli_parse_input_shape(argv[++i], &o->shapes, &err)) {
+        cli_error("%s", err.msg);
+        return EXIT_USAGE;
+      }
+    } else if (a[0] == '-' && a[1]) {
+      cli_error("compile: unknown option '%s' or missing value", a);
+      return EXIT_USAGE;
+    } else if (!o->model) {
+      o->model = a;
+    } else {
+      cli_error("compile: more than one model given ('%s' and '%s')", o->model, a);
+      return EXIT_USAGE;
+    }
+  }
+  if (!o->model || !o->output) {
+    fputs(compile_usage, stderr);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------- staged outputs */
+
+#define MAX_OUTPUTS 3
+
+/* The temporary folder and what is staged in it, visible to the signal
+ * handler (which may only unlink and rmdir). */
+static char stage_dir[4096];
+static char staged[MAX_OUTPUTS + 1][4200];
+static volatile sig_atomic_t n_staged;
+
+static void remove_stage(void) {
+  for (int i = 0; i < MAX_OUTPUTS + 1; i++)
+    if (staged[i][0]) unlink(staged[i]);
+  if (stage_dir[0]) rmdir(stage_dir);
+}
+
+static void on_signal(int sig) {
+  remove_stage();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static int make_stage(const char *output, pare_err *err) {
+  const char *slash = strrchr(output, '/');
+  if (slash)
+    snprintf(stage_dir, sizeof stage_dir, "%.*s/.pare-XXXXXX", (int)(slash - output), output);
+  else
+    snprintf(stage_dir, sizeof stage_dir, ".pare-XXXXXX");
+  if (slash && slash == output) snprintf(stage_dir, sizeof stage_dir, "/.pare-XXXXXX");
+  if (!mkdtemp(stage_dir)) {
+    int e = errno;
+    stage_dir[0] = 0;
+    return pare_errf(err, "%s: cannot write to the output folder: %s", output, strerror(e));
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  return PARE_OK;
+}
+
+/* A staged file's path: "<stage>/<tag>". */
+static const char *stage_path(int slot, const char *tag) {
+  snprintf(staged[slot], sizeof staged[slot], "%s/%s", stage_dir, tag);
+  if (slot + 1 > n_staged) n_staged = slot + 1;
+  return staged[slot];
+}
+
+/* Renames the staged files onto their targets; undoes the renames already
+ * done if one fails. */
+static int publish(const char *const *targets, int n, pare_err *err) {
+  for (int i = 0; i < n; i++) {
+    if (rename(staged[i], targets[i]) != 0) {
+      int e = errno;
+      for (int j = 0; j < i; j++) unlink(targets[j]);
+      return pare_errf(err, "%s: cannot write: %s", targets[i], strerror(e));
+    }
+    staged[i][0] = 0;
+  }
+  return PARE_OK;
+}
+
+/* Make-style depfile: "OUT: MODEL EXTERNAL...", spaces and '$' escaped. */
+static int write_depfile(const char *path, const char *target, char **files, int n, pare_err *err) {
+  size_t cap = strlen(target) * 2 + 8;
+  for (int i = 0; i < n; i++) cap += strlen(files[i]) * 2 + 4;
+  char *buf = malloc(cap), *p = buf;
+  if (!buf) return pare_errf(err, "out of memory");
+  for (int i = -1; i < n; i++) {
+    const char *s = i < 0 ? target : files[i];
+    if (i >= 0) *p++ = ' ';
+    for (; *s; s++) {
+      if (*s == ' ' || *s == '#') *p++ = '\\';
+      if (*s == '$') *p++ = '$';
+      *p++ = *s;
+    }
+    if (i < 0) *p++ = ':';
+  }
+  *p++ = '\n';
+  int rc = pare_write_file_atomic(path, buf, (size_t)(p - buf), err);
+  free(buf);
+  return rc;
+}
+
+static void print_stats(const char *model, const pare_cg_stats *s) {
+  printf("pare: %s\n", model);
+  printf("  workspace         %12lld bytes (planned intermediates %lld + kernel scratch %lld)\n",
+         (long long)s->workspace_bytes, (long long)s->planned_bytes, (long long)s->scratch_bytes);
+  printf("  intermediates     %12lld bytes if each had its own buffer (plan uses %.1f%%)\n",
+         (long long)s->naive_bytes,
+         s->naive_bytes ? 100.0 * (double)s->planned_bytes / (double)s->naive_bytes : 0.0);
+  printf("  weights           %12lld bytes of read-only data\n", (long long)s->weight_bytes);
+  printf("  kernels           %12d\n", s->n_kernels);
+}
+
+/* Emits the main artifact of kind o->emit into staged slot 0. */
+static int emit_artifact(pare_module *m, const compile_opts *o, pare_err *err) {
+  static const pare_emit_kind direct[] = {PARE_EMIT_OBJ, PARE_EMIT_ASM, PARE_EMIT_LLVM,
+                                          PARE_EMIT_BC};
+  if (o->emit <= OUT_BC) return pare_module_emit(m, direct[o->emit], stage_path(0, "out"), err);
+  /* The object keeps a stable name inside archives: NAME.o. */
+  char objname[128];
+  snprintf(objname, sizeof objname, "%s.o", o->name);
+  const char *obj = stage_path(3, objname);
+  if (pare_module_emit(m, PARE_EMIT_OBJ, obj, err)) return PARE_ERR;
+  const char *out = stage_path(0, "out");
+  return o->emit == OUT_STATIC ? pare_archive_static(obj, out, err)
+                               : pare_link_shared(obj, out, err);
+}
+
+static int compile_model(compile_opts *o, pare_err *err) {
+  pare_graph *g = cli_load_model(o->model, &o->shapes, err);
+  if (!g) return PARE_ERR;
+  int rc = cli_make_static(g, o->model, err);
+  pare_module *m = NULL;
+  if (!rc) {
+    pare_cg_opts co = {
+        .name = o->name, .opt_level = o->opt_level, .triple = o->triple, .cpu = o->cpu};
+    m = pare_codegen(g, &co, err);
+    if (!m) rc = pare_err_prefix(err, "%s", o->model);
+  }
+  if (!rc) rc = pare_module_optimize(m, err);
+  if (!rc) rc = make_stage(o->output, err);
+  if (!rc) rc = emit_artifact(m, o, err);
+  if (!rc) rc = pare_header_write(g, o->name, pare_module_stats(m), stage_path(1, "header"), err);
+  char **files = NULL;
+  int n_files = 0;
+  if (!rc && o->write_depfile) {
+    rc = pare_onnx_input_files(o->model, &files, &n_files, err);
+    if (!rc) rc = write_depfile(stage_path(2, "depfile"), o->output, files, n_files, err);
+  }
+  if (!rc) {
+    const char *targets[3] = {o->output, o->header, o->depfile};
+    rc = publish(targets, o->write_depfile ? 3 : 2, err);
+  }
+  if (!rc && o->stats) print_stats(o->model, pare_module_stats(m));
+  pare_free_file_list(files, n_files);
+  remove_stage();
+  pare_module_free(m);
+  pare_graph_free(g);
+  return rc;
+}
+
+int cmd_compile(int argc, char **argv) {
+  compile_opts o;
+  memset(&o, 0, sizeof o);
+  o.opt_level = 3;
+  char *name = NULL, *header = NULL, *depfile = NULL;
+  int rc = parse_compile_args(argc, argv, &o);
+  if (!rc && !o.name && !(o.name = name = default_name(o.model))) rc = EXIT_MODEL_ERROR;
+  if (!rc && !o.header && !(o.header = header = replace_ext(o.output, ".h"))) rc = EXIT_MODEL_ERROR;
+  if (!rc && o.write_depfile && !o.depfile && !(o.depfile = depfile = replace_ext(o.output, ".d")))
+    rc = EXIT_MODEL_ERROR;
+  if (!rc &&
+      (strcmp(o.header, o.output) == 0 ||
+       (o.depfile && (strcmp(o.depfile, o.output) == 0 || strcmp(o.depfile, o.header) == 0)))) {
+    cli_error("compile: the output, header and depfile must be different files");
+    rc = EXIT_USAGE;
+  }
+  if (!rc) {
+    pare_err err = {{0}};
+    if (compile_model(&o, &err)) {
+      cli_error("%s", err.msg);
+      rc = EXIT_MODEL_ERROR;
+    }
+  }
+  free(name);
+  free(header);
+  free(depfile);
+  cli_free_input_shapes(&o.shapes);
+  return rc;
+}
