@@ -127,11 +127,21 @@ LLVMValueRef cg_fmin(cg *c, LLVMValueRef a, LLVMValueRef b) {
   return cg_intrin(c, "llvm.minnum", LLVMTypeOf(a), args, 2);
 }
 
+LLVMValueRef cg_clamp_lo(cg *c, LLVMValueRef x, LLVMValueRef lo) {
+  return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, x, lo, ""), lo, x, "");
+}
+
+LLVMValueRef cg_clamp_hi(cg *c, LLVMValueRef x, LLVMValueRef hi) {
+  return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, x, hi, ""), hi, x, "");
+}
+
 /* Cephes expf: range reduction by ln 2, degree-5 polynomial, scale by 2^n.
- * Relative error about 2e-7 over the clamped range. */
+ * Relative error about 2e-7 over the clamped range; NaN gives NaN. */
 LLVMValueRef cg_exp(cg *c, LLVMValueRef x, int w) {
   LLVMBuilderRef b = c->b;
-  x = cg_fmin(c, x, cg_fconst(c, 88.3762626647949f, w));
+  LLVMValueRef x_in = x;
+  /* Below 88.37 the exponent n stays <= 127 (2^128 would be the bit pattern of inf). */
+  x = cg_fmin(c, x, cg_fconst(c, 88.37f, w));
   x = cg_fmax(c, x, cg_fconst(c, -87.3365447504f, w));
   LLVMValueRef fx = cg_fma(c, x, cg_fconst(c, 1.44269504088896341f, w), cg_fconst(c, 0.5f, w));
   LLVMValueRef arg = fx;
@@ -162,7 +172,9 @@ LLVMValueRef cg_exp(cg *c, LLVMValueRef x, int w) {
   }
   n = LLVMBuildShl(b, n, sh, "");
   LLVMValueRef pow2n = LLVMBuildBitCast(b, n, cg_ftype(c, w), "");
-  return LLVMBuildFMul(b, y, pow2n, "exp");
+  LLVMValueRef r = LLVMBuildFMul(b, y, pow2n, "exp");
+  LLVMValueRef nan = LLVMBuildFCmp(b, LLVMRealUNO, x_in, x_in, "");
+  return LLVMBuildSelect(b, nan, x_in, r, "");
 }
 
 static LLVMValueRef libm_decl(cg *c, const char *fname, int arity, LLVMTypeRef *ft) {
@@ -216,6 +228,29 @@ LLVMValueRef cg_hmax(cg *c, LLVMValueRef v, int w) {
 void cg_memcpy(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t bytes) {
   if (bytes <= 0) return;
   LLVMBuildMemCpy(c->b, dst, 1, src, 1, cg_i64(c, bytes));
+}
+
+void cg_copy_floats(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t n) {
+  int64_t vec_end = n / CG_VW * CG_VW;
+  if (vec_end > 0) {
+    cg_loop l;
+    LLVMValueRef i = vec_end == CG_VW ? cg_i64(c, 0) : cg_for_begin(c, &l, 0, vec_end, CG_VW);
+    cg_storef(c, cg_loadf(c, src, i, CG_VW), dst, i, CG_VW);
+    if (vec_end != CG_VW) cg_for_end(c, &l);
+  }
+  for (int64_t i = vec_end; i < n; i++)
+    cg_storef(c, cg_loadf(c, src, cg_i64(c, i), 1), dst, cg_i64(c, i), 1);
+}
+
+void cg_zero_floats(cg *c, LLVMValueRef dst, int64_t n) {
+  int64_t vec_end = n / CG_VW * CG_VW;
+  if (vec_end > 0) {
+    cg_loop l;
+    LLVMValueRef i = vec_end == CG_VW ? cg_i64(c, 0) : cg_for_begin(c, &l, 0, vec_end, CG_VW);
+    cg_storef(c, cg_fconst(c, 0.0f, CG_VW), dst, i, CG_VW);
+    if (vec_end != CG_VW) cg_for_end(c, &l);
+  }
+  for (int64_t i = vec_end; i < n; i++) cg_storef(c, cg_f32c(c, 0.0f), dst, cg_i64(c, i), 1);
 }
 
 void cg_memset0(cg *c, LLVMValueRef dst, int64_t bytes) {

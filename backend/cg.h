@@ -168,9 +168,14 @@ void cg_storef(cg *c, LLVMValueRef v, LLVMValueRef base, LLVMValueRef idx, int w
 /* Calls the overloaded intrinsic `name` (e.g. "llvm.fmuladd") on args of type t. */
 LLVMValueRef cg_intrin(cg *c, const char *name, LLVMTypeRef t, LLVMValueRef *args, int n);
 LLVMValueRef cg_fma(cg *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc);
-LLVMValueRef cg_fmax(cg *c, LLVMValueRef a,
-                     LLVMValueRef b); /* max, NaN-propagating like C fmaxf is not */
+/* C fmaxf/fminf semantics (a NaN operand is ignored), as the reference
+ * kernels use them; three instructions on x86. */
+LLVMValueRef cg_fmax(cg *c, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_fmin(cg *c, LLVMValueRef a, LLVMValueRef b);
+/* x < lo ? lo : x and x > hi ? hi : x: NaN passes through (numpy.clip, the
+ * reference Clip); one maxps/minps on x86. */
+LLVMValueRef cg_clamp_lo(cg *c, LLVMValueRef x, LLVMValueRef lo);
+LLVMValueRef cg_clamp_hi(cg *c, LLVMValueRef x, LLVMValueRef hi);
 /* exp(x) for float or <w x float>, vectorized (Cephes polynomial). */
 LLVMValueRef cg_exp(cg *c, LLVMValueRef x, int w);
 /* A scalar libm function float f(float) applied per lane. */
@@ -183,8 +188,12 @@ LLVMValueRef cg_hmax(cg *c, LLVMValueRef v, int w);
 /* A stack slot in the kernel's entry block (promoted to registers by mem2reg). */
 LLVMValueRef cg_alloca(cg *c, LLVMTypeRef t);
 
-/* memcpy / memset of constant size. */
+/* memcpy / memset of constant size (libc calls for large sizes). */
 void cg_memcpy(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t bytes);
+/* Copies / zeroes n floats with inline vector moves: for the many short
+ * rows of image copies, where a libc call per row costs more than the copy. */
+void cg_copy_floats(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t n);
+void cg_zero_floats(cg *c, LLVMValueRef dst, int64_t n);
 void cg_memset0(cg *c, LLVMValueRef dst, int64_t bytes);
 
 /* The static shape of value v and its element count. */

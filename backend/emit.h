@@ -34,6 +34,7 @@ int cg_emit_copy(cg *c, int k, pare_err *err);
  */
 #define GEMM_MR 6
 #define GEMM_NV 2
+#define GEMM_NR (GEMM_NV * CG_VW) /* columns of one register block */
 
 typedef struct gemm_desc {
   int64_t M, N, K;
@@ -42,17 +43,22 @@ typedef struct gemm_desc {
   int bias_per_row;
   int accumulate; /* C += product instead of C = product */
   int a_packed;   /* A is a gemm_pack_a panel array (lda, a_cs unused) */
+  int b_packed;   /* B is a gemm_pack_b panel array (ldb unused) */
   float alpha;    /* product scale (0 is read as 1) */
   /* Fused epilogue: stored values go through cg_epilogue_apply with
    * coordinates (epi_b, epi_r0 + m, n). */
   int epilogue;
-  LLVMValueRef epi_b, epi_r0;
+  LLVMValueRef epi_b, epi_r0, epi_p0; /* epi_p0 is added to the column */
 } gemm_desc;
 
 void gemm_emit(cg *c, const gemm_desc *d);
 /* Packs A[m][k] = a[m*lda + k*a_cs] into GEMM_MR-row panels, [ceil(M/MR)][K][MR],
  * zero-padded; what a_packed kernels read. NULL + err on failure. */
 pare_tensor *gemm_pack_a(const float *a, int64_t M, int64_t K, int64_t lda, int64_t a_cs,
+                         pare_err *err);
+/* Packs B[k][n] = b[k*ldb + n*b_cs] into GEMM_NR-column panels,
+ * [ceil(N/NR)][K][NR], zero-padded; what b_packed kernels read. */
+pare_tensor *gemm_pack_b(const float *b, int64_t K, int64_t N, int64_t ldb, int64_t b_cs,
                          pare_err *err);
 
 /* Fusion (emit_fused.c). cg_fuse groups g's nodes and builds the planning

@@ -92,8 +92,8 @@ int ew_apply(cg *c, const pare_node *nd, LLVMValueRef *x, int n, int w, LLVMValu
   } else if (strcmp(op, "Clip") == 0) {
     /* Bounds are operands 1 and 2 (constants arrive as immediates). */
     r = x[0];
-    if (n > 1 && nd->inputs[1] >= 0) r = cg_fmax(c, r, x[1]);
-    if (n > 2 && nd->inputs[2] >= 0) r = cg_fmin(c, r, x[2]);
+    if (n > 1 && nd->inputs[1] >= 0) r = cg_clamp_lo(c, r, x[1]);
+    if (n > 2 && nd->inputs[2] >= 0) r = cg_clamp_hi(c, r, x[2]);
   } else if (strcmp(op, "Tanh") == 0) {
     r = cg_libm1(c, "tanhf", x[0], w);
   } else if (strcmp(op, "Elu") == 0) {

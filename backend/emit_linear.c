@@ -43,6 +43,30 @@ static LLVMValueRef a_index(cg *c, const gemm_desc *d, LLVMValueRef m0, int r, L
   return cg_madd(c, k, d->a_cs, row);
 }
 
+/* Index of B[k][n0] (n0 is a multiple of GEMM_NR unless constant). */
+static LLVMValueRef b_row(cg *c, const gemm_desc *d, LLVMValueRef k, LLVMValueRef n0) {
+  if (!d->b_packed) return cg_madd(c, k, d->ldb, n0);
+  if (LLVMIsConstant(n0)) {
+    int64_t col = LLVMConstIntGetSExtValue(n0);
+    int64_t base = col / GEMM_NR * GEMM_NR * d->K + col % GEMM_NR;
+    return cg_madd(c, k, GEMM_NR, cg_i64(c, base));
+  }
+  return cg_madd(c, k, GEMM_NR, cg_madd(c, n0, d->K, cg_i64(c, 0)));
+}
+
+pare_tensor *gemm_pack_b(const float *b, int64_t K, int64_t N, int64_t ldb, int64_t b_cs,
+                         pare_err *err) {
+  int64_t panels = (N + GEMM_NR - 1) / GEMM_NR;
+  pare_shape s = {.rank = 1, .dims = {panels * K * GEMM_NR}};
+  pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
+  if (!t) return NULL;
+  float *p = t->data;
+  for (int64_t k = 0; k < K; k++)
+    for (int64_t n = 0; n < N; n++)
+      p[(n / GEMM_NR) * K * GEMM_NR + k * GEMM_NR + n % GEMM_NR] = b[k * ldb + n * b_cs];
+  return t;
+}
+
 /* One block of mr rows by nv vectors of width w at (m0, n0). */
 static void gemm_block(cg *c, const gemm_desc *d, int mr, int nv, int w, LLVMValueRef m0,
                        LLVMValueRef n0) {
@@ -56,7 +80,7 @@ static void gemm_block(cg *c, const gemm_desc *d, int mr, int nv, int w, LLVMVal
   cg_loop kl;
   LLVMValueRef k = cg_for_begin(c, &kl, 0, d->K, 1);
   LLVMValueRef bv[8];
-  LLVMValueRef brow = cg_madd(c, k, d->ldb, n0);
+  LLVMValueRef brow = b_row(c, d, k, n0);
   for (int j = 0; j < nv; j++) bv[j] = cg_loadf(c, d->B, cg_add(c, brow, cg_i64(c, j * w)), w);
   for (int r = 0; r < mr; r++) {
     LLVMValueRef a = cg_splat(c, cg_loadf(c, d->A, a_index(c, d, m0, r, k), 1), w);
@@ -82,7 +106,7 @@ static void gemm_block(cg *c, const gemm_desc *d, int mr, int nv, int w, LLVMVal
       if (d->accumulate) v = LLVMBuildFAdd(c->b, v, cg_loadf(c, d->C, idx, w), "");
       if (d->epilogue)
         v = cg_epilogue_apply(c, v, d->epi_b, cg_add(c, d->epi_r0, m),
-                              cg_add(c, n0, cg_i64(c, j * w)), w);
+                              cg_add(c, d->epi_p0, cg_add(c, n0, cg_i64(c, j * w))), w);
       cg_storef(c, v, d->C, idx, w);
     }
   }
@@ -103,7 +127,7 @@ static void gemm_rows(cg *c, const gemm_desc *d, int nv, int w, LLVMValueRef n0)
 }
 
 void gemm_emit(cg *c, const gemm_desc *d) {
-  const int64_t nr = GEMM_NV * CG_VW;
+  const int64_t nr = GEMM_NR;
   int64_t n_full = d->N / nr * nr;
   if (n_full == nr) {
     gemm_rows(c, d, GEMM_NV, CG_VW, cg_i64(c, 0));
@@ -183,7 +207,7 @@ static int conv_geometry(cg *c, const pare_node *nd, int transpose, conv_geom *g
  * over-read by fewer than stride*CG_VW floats past its last element. */
 static void strided_copy(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t len, int64_t stride) {
   if (stride == 1) {
-    cg_memcpy(c, dst, src, len * 4);
+    cg_copy_floats(c, dst, src, len);
     return;
   }
   int64_t vec_end = stride <= 4 ? len / CG_VW * CG_VW : 0;
@@ -214,15 +238,20 @@ static void strided_copy(cg *c, LLVMValueRef dst, LLVMValueRef src, int64_t len,
  * padded image dst ([ch][Hp][Wp]). */
 static void pad_image(cg *c, const conv_geom *g, int64_t ch, LLVMValueRef src, LLVMValueRef dst,
                       int64_t Hp, int64_t Wp) {
-  cg_memset0(c, dst, ch * Hp * Wp * 4);
+  /* Every byte of the padded image is written: scratch holds other
+   * kernels' data from before. */
   cg_loop cl, hl;
   LLVMValueRef ci = cg_for_begin(c, &cl, 0, ch, 1);
+  LLVMValueRef plane = cg_gep(c, c->f32, dst, cg_madd(c, ci, Hp * Wp, cg_i64(c, 0)));
+  cg_zero_floats(c, plane, g->pt * Wp);
+  cg_zero_floats(c, cg_gep(c, c->f32, plane, cg_i64(c, (g->pt + g->H) * Wp)), g->pb * Wp);
   LLVMValueRef h = cg_for_begin(c, &hl, 0, g->H, 1);
   LLVMValueRef row = cg_madd(c, ci, g->H, h);
   LLVMValueRef s = cg_gep(c, c->f32, src, cg_madd(c, row, g->W, cg_i64(c, 0)));
-  LLVMValueRef drow = cg_madd(c, ci, Hp, cg_add(c, h, cg_i64(c, g->pt)));
-  LLVMValueRef d = cg_gep(c, c->f32, dst, cg_madd(c, drow, Wp, cg_i64(c, g->pl)));
-  cg_memcpy(c, d, s, g->W * 4);
+  LLVMValueRef d = cg_gep(c, c->f32, plane, cg_madd(c, h, Wp, cg_i64(c, g->pt * Wp)));
+  cg_zero_floats(c, d, g->pl);
+  cg_copy_floats(c, cg_gep(c, c->f32, d, cg_i64(c, g->pl)), s, g->W);
+  cg_zero_floats(c, cg_gep(c, c->f32, d, cg_i64(c, g->pl + g->W)), g->pr);
   cg_for_end(c, &hl);
   cg_for_end(c, &cl);
 }
@@ -270,7 +299,8 @@ static int emit_depthwise(cg *c, const pare_node *nd, const conv_geom *g, pare_e
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
   int64_t Hp = g->H + g->pt + g->pb, Wp = g->W + g->pl + g->pr;
   int64_t mult = g->CO / g->C;
-  int padded = g->pt || g->pl || g->pb || g->pr;
+  /* Strided vector reads may run a few floats past a row: padded copy. */
+  int padded = g->pt || g->pl || g->pb || g->pr || g->sw > 1;
   LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
   LLVMValueRef w = cg_value_ptr(c, nd->inputs[1]);
   LLVMValueRef pad = padded ? cg_scratch(c, (Hp * Wp + 8 * CG_VW) * 4) : NULL;
@@ -361,6 +391,122 @@ static LLVMValueRef pack_weights(cg *c, const pare_node *nd, const float *w, int
 
 /* ----------------------------------------------------------------- Conv */
 
+#define CONV_IM2COL_MAX_BYTES (256 << 10)
+
+/* One conv lowered to GEMM, for batch image n and group gi. */
+typedef struct conv_gemm {
+  const conv_geom *g;
+  int64_t Cg, COg, K, P, group_floats;
+  LLVMValueRef A, x, y, bias, n, gi;
+  int a_packed;
+} conv_gemm;
+
+static void conv_gemm_desc(cg *c, const conv_gemm *cv, gemm_desc *d) {
+  memset(d, 0, sizeof *d);
+  d->M = cv->COg, d->K = cv->K;
+  d->A = cg_gep(c, c->f32, cv->A, cg_madd(c, cv->gi, cv->group_floats, cg_i64(c, 0)));
+  d->a_packed = cv->a_packed;
+  d->lda = cv->K, d->a_cs = 1;
+  d->ldc = cv->P;
+  d->bias =
+      cv->bias ? cg_gep(c, c->f32, cv->bias, cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0))) : NULL;
+  d->bias_per_row = 1;
+  d->epilogue = 1, d->epi_b = cv->n, d->epi_r0 = cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0));
+  d->epi_p0 = cg_i64(c, 0);
+}
+
+/* The group's input image; copied into a zero-padded scratch image when the
+ * conv pads or strides (strided reads may run a few floats past a row). */
+static LLVMValueRef conv_image(cg *c, const conv_gemm *cv, int64_t *Hp, int64_t *Wp) {
+  const conv_geom *g = cv->g;
+  LLVMValueRef idx =
+      cg_madd(c, cg_madd(c, cv->n, g->G, cv->gi), cv->Cg * g->H * g->W, cg_i64(c, 0));
+  LLVMValueRef img = cg_gep(c, c->f32, cv->x, idx);
+  *Hp = g->H, *Wp = g->W;
+  if (!(g->pt || g->pl || g->pb || g->pr || g->sw > 1)) return img;
+  *Hp = g->H + g->pt + g->pb, *Wp = g->W + g->pl + g->pr;
+  LLVMValueRef pad = cg_scratch(c, (cv->Cg * *Hp * *Wp + 8 * CG_VW) * 4);
+  pad_image(c, g, cv->Cg, img, pad, *Hp, *Wp);
+  return pad;
+}
+
+static LLVMValueRef conv_out(cg *c, const conv_gemm *cv) {
+  LLVMValueRef idx = cg_madd(c, cg_madd(c, cv->n, cv->g->G, cv->gi), cv->COg * cv->P, cg_i64(c, 0));
+  return cg_gep(c, c->f32, cv->y, idx);
+}
+
+/* im2col of the whole image into scratch (or the input itself for 1x1
+ * stride-1 unpadded convs), then one GEMM. */
+static void conv_whole(cg *c, conv_gemm *cv) {
+  const conv_geom *g = cv->g;
+  gemm_desc d;
+  conv_gemm_desc(c, cv, &d);
+  d.N = cv->P, d.ldb = cv->P;
+  int direct =
+      g->KH == 1 && g->KW == 1 && g->sh == 1 && g->sw == 1 && !g->pt && !g->pl && !g->pb && !g->pr;
+  int64_t Hp, Wp;
+  if (direct) {
+    d.B = conv_image(c, cv, &Hp, &Wp);
+  } else {
+    LLVMValueRef col = cg_scratch(c, cv->K * cv->P * 4);
+    LLVMValueRef img = conv_image(c, cv, &Hp, &Wp);
+    im2col(c, g, cv->Cg, img, Hp, Wp, col);
+    d.B = col;
+  }
+  d.C = conv_out(c, cv);
+  gemm_emit(c, &d);
+}
+
+/* Fills panel[k][0..width) with the im2col rows of output pixels
+ * (oh, ow0..ow0+width) for every k = (ci*KH + kh)*KW + kw. */
+static void pack_panel(cg *c, const conv_gemm *cv, LLVMValueRef img, int64_t Hp, int64_t Wp,
+                       LLVMValueRef oh, LLVMValueRef ow0, int64_t width, LLVMValueRef panel) {
+  const conv_geom *g = cv->g;
+  cg_loop cl;
+  LLVMValueRef ci = cg_for_begin(c, &cl, 0, cv->Cg, 1);
+  LLVMValueRef plane = cg_madd(c, ci, Hp * Wp, cg_madd(c, ow0, g->sw, cg_i64(c, 0)));
+  LLVMValueRef krow = cg_madd(c, ci, g->KH * g->KW * width, cg_i64(c, 0));
+  for (int64_t kh = 0; kh < g->KH; kh++) {
+    LLVMValueRef ih = cg_madd(c, oh, g->sh, cg_i64(c, kh * g->dh));
+    LLVMValueRef row = cg_madd(c, ih, Wp, plane);
+    for (int64_t kw = 0; kw < g->KW; kw++) {
+      LLVMValueRef src = cg_gep(c, c->f32, img, cg_add(c, row, cg_i64(c, kw * g->dw)));
+      LLVMValueRef dst =
+          cg_gep(c, c->f32, panel, cg_add(c, krow, cg_i64(c, (kh * g->KW + kw) * width)));
+      strided_copy(c, dst, src, width, g->sw);
+    }
+  }
+  cg_for_end(c, &cl);
+}
+
+/* Per output row, per GEMM_NR-pixel panel: pack the panel's im2col rows
+ * into an L1/L2-resident buffer and run every row block of the GEMM on it. */
+static void conv_panels(cg *c, conv_gemm *cv) {
+  const conv_geom *g = cv->g;
+  int64_t Hp, Wp;
+  LLVMValueRef img = conv_image(c, cv, &Hp, &Wp);
+  LLVMValueRef panel = cg_scratch(c, cv->K * GEMM_NR * 4);
+  LLVMValueRef out = conv_out(c, cv);
+  int64_t ow_full = g->OW / GEMM_NR * GEMM_NR, tail = g->OW - ow_full;
+  cg_loop hl, wl;
+  LLVMValueRef oh = cg_for_begin(c, &hl, 0, g->OH, 1);
+  for (int part = 0; part < 2; part++) {
+    int64_t width = part == 0 ? GEMM_NR : tail;
+    if (width == 0 || (part == 0 && ow_full == 0)) continue;
+    LLVMValueRef ow0 = part == 0 ? cg_for_begin(c, &wl, 0, ow_full, GEMM_NR) : cg_i64(c, ow_full);
+    pack_panel(c, cv, img, Hp, Wp, oh, ow0, width, panel);
+    gemm_desc d;
+    conv_gemm_desc(c, cv, &d);
+    d.N = width, d.B = panel, d.ldb = width;
+    LLVMValueRef p0 = cg_madd(c, oh, g->OW, ow0);
+    d.C = cg_gep(c, c->f32, out, p0);
+    d.epi_p0 = p0;
+    gemm_emit(c, &d);
+    if (part == 0) cg_for_end(c, &wl);
+  }
+  cg_for_end(c, &hl);
+}
+
 static int emit_conv(cg *c, int k, pare_err *err) {
   const pare_node *nd = c->g->nodes[k];
   conv_geom g;
@@ -381,35 +527,25 @@ static int emit_conv(cg *c, int k, pare_err *err) {
   if (!A) return PARE_ERR;
 
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
-  int direct = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb && !g.pr;
-  int padded = g.pt || g.pl || g.pb || g.pr;
-  int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr;
-  LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
-  LLVMValueRef pad = !direct && padded ? cg_scratch(c, (Cg * Hp * Wp + 8 * CG_VW) * 4) : NULL;
-  LLVMValueRef col = !direct ? cg_scratch(c, K * P * 4) : NULL;
+  conv_gemm cv = {.g = &g,
+                  .Cg = Cg,
+                  .COg = COg,
+                  .K = K,
+                  .P = P,
+                  .A = A,
+                  .a_packed = wt != NULL,
+                  .group_floats = group_floats,
+                  .bias = bias};
+  cv.x = cg_value_ptr(c, nd->inputs[0]), cv.y = cg_value_ptr(c, nd->outputs[0]);
   cg_loop nl, gl;
-  LLVMValueRef n = cg_for_begin(c, &nl, 0, g.N, 1);
-  LLVMValueRef gi = g.G > 1 ? cg_for_begin(c, &gl, 0, g.G, 1) : cg_i64(c, 0);
-  LLVMValueRef img_idx = cg_madd(c, cg_madd(c, n, g.G, gi), Cg * g.H * g.W, cg_i64(c, 0));
-  LLVMValueRef img = cg_gep(c, c->f32, x, img_idx);
-  LLVMValueRef Bm = img;
-  if (!direct) {
-    if (padded) pad_image(c, &g, Cg, img, pad, Hp, Wp);
-    im2col(c, &g, Cg, padded ? pad : img, padded ? Hp : g.H, padded ? Wp : g.W, col);
-    Bm = col;
-  }
-  gemm_desc d = {0};
-  d.M = COg, d.N = P, d.K = K;
-  d.A = cg_gep(c, c->f32, A, cg_madd(c, gi, group_floats, cg_i64(c, 0)));
-  d.a_packed = wt != NULL;
-  d.lda = K, d.a_cs = 1;
-  d.B = Bm, d.ldb = P;
-  LLVMValueRef out_idx = cg_madd(c, cg_madd(c, n, g.G, gi), COg * P, cg_i64(c, 0));
-  d.C = cg_gep(c, c->f32, y, out_idx), d.ldc = P;
-  d.bias = bias ? cg_gep(c, c->f32, bias, cg_madd(c, gi, COg, cg_i64(c, 0))) : NULL;
-  d.bias_per_row = 1;
-  d.epilogue = 1, d.epi_b = n, d.epi_r0 = cg_madd(c, gi, COg, cg_i64(c, 0));
-  gemm_emit(c, &d);
+  cv.n = cg_for_begin(c, &nl, 0, g.N, 1);
+  cv.gi = g.G > 1 ? cg_for_begin(c, &gl, 0, g.G, 1) : cg_i64(c, 0);
+  /* A whole im2col matrix that stays in L2 is cheap; bigger ones are built
+   * one GEMM_NR-pixel panel at a time (implicit im2col). */
+  if (K * P * 4 <= CONV_IM2COL_MAX_BYTES)
+    conv_whole(c, &cv);
+  else
+    conv_panels(c, &cv);
   if (g.G > 1) cg_for_end(c, &gl);
   cg_for_end(c, &nl);
   return PARE_OK;
@@ -576,7 +712,7 @@ static int emit_gemm(cg *c, int k, pare_err *err) {
     }
   }
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
-  d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_r0 = cg_i64(c, 0);
+  d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_r0 = cg_i64(c, 0), d.epi_p0 = cg_i64(c, 0);
   gemm_emit(c, &d);
   return PARE_OK;
 }
@@ -628,7 +764,7 @@ static int emit_matmul(cg *c, int k, pare_err *err) {
   d.A = cg_gep(c, c->f32, A, oa), d.lda = K, d.a_cs = 1;
   d.B = cg_gep(c, c->f32, B, obv), d.ldb = N;
   d.C = cg_gep(c, c->f32, Y, oo), d.ldc = N;
-  d.epilogue = 1, d.epi_b = batch, d.epi_r0 = cg_i64(c, 0);
+  d.epilogue = 1, d.epi_b = batch, d.epi_r0 = cg_i64(c, 0), d.epi_p0 = cg_i64(c, 0);
   gemm_emit(c, &d);
   for (int dd = ob.rank - 1; dd >= 0; dd--) cg_for_end(c, &loops[dd]);
   return PARE_OK;

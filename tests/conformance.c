@@ -41,6 +41,7 @@ typedef struct config {
   int verbose;
   int cpu_seconds;
   double min_pass;
+  int max_mismatched; /* -1 = no limit */
   const char *scratch;
   const char *engine; /* --engine passed to pare run, NULL = its default */
 } config;
@@ -307,6 +308,7 @@ static enum outcome run_case(const config *c, const char *case_dir, char *detail
 static const char usage[] =
     "usage: pare_conformance --pare PATH [--data DIR] [--filter SUBSTR]... [-v]\n"
     "                        [--cpu-seconds N] [--min-pass FRACTION] [--engine E]\n"
+    "                        [--max-mismatched N]\n"
     "  --data defaults to /usr/share/libonnx-testdata/data/node\n";
 
 int main(int argc, char **argv) {
@@ -314,6 +316,7 @@ int main(int argc, char **argv) {
   c.data = "/usr/share/libonnx-testdata/data/node";
   c.cpu_seconds = 60;
   c.min_pass = 0.0;
+  c.max_mismatched = -1;
   c.filters = calloc((size_t)argc, sizeof *c.filters);
   for (int i = 1; i < argc; i++) {
     int more = i + 1 < argc;
@@ -331,6 +334,8 @@ int main(int argc, char **argv) {
       c.cpu_seconds = atoi(argv[++i]);
     else if (strcmp(argv[i], "--min-pass") == 0 && more)
       c.min_pass = atof(argv[++i]);
+    else if (strcmp(argv[i], "--max-mismatched") == 0 && more)
+      c.max_mismatched = atoi(argv[++i]);
     else {
       fputs(usage, stderr);
       return 2;
@@ -388,5 +393,8 @@ int main(int argc, char **argv) {
          counts[CRASHED], counts[TIMEOUT], 100.0 * rate);
   printf("%d passed, %d failed\n", counts[PASSED], in_scope - counts[PASSED]);
   free(c.filters);
-  return (rate + 1e-12 >= c.min_pass && counts[CRASHED] == 0 && counts[TIMEOUT] == 0) ? 0 : 1;
+  int mismatch_ok = c.max_mismatched < 0 || counts[MISMATCHED] <= c.max_mismatched;
+  return (rate + 1e-12 >= c.min_pass && mismatch_ok && counts[CRASHED] == 0 && counts[TIMEOUT] == 0)
+             ? 0
+             : 1;
 }
