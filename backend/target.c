@@ -9,14 +9,24 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include <llvm-c/ErrorHandling.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* LLVM reports some errors (an impossible target configuration, say) by
+ * calling this and exiting; say what happened in pare's format first. */
+static void on_llvm_fatal(const char *reason) {
+  fprintf(stderr, "pare: LLVM error: %s\n", reason);
+}
 
 static void init_llvm_targets(void) {
   static int done;
   if (done) return;
   done = 1;
+  LLVMInstallFatalErrorHandler(on_llvm_fatal);
   LLVMInitializeAllTargetInfos();
   LLVMInitializeAllTargets();
   LLVMInitializeAllTargetMCs();
@@ -25,6 +35,43 @@ static void init_llvm_targets(void) {
 
 static int is_native_cpu(const char *cpu) {
   return cpu == NULL || cpu[0] == 0 || strcmp(cpu, "native") == 0;
+}
+
+/* Creates the target machine. The C API cannot validate a CPU or feature
+ * name, and LLVM only warns on stderr about an unknown one (then may fail
+ * fatally later): capture that warning and refuse instead. */
+static LLVMTargetMachineRef create_checked(LLVMTargetRef target, const char *triple,
+                                           const char *cpu, const char *features,
+                                           LLVMCodeGenOptLevel level, pare_err *err) {
+  FILE *cap = tmpfile();
+  int saved = cap ? dup(2) : -1;
+  if (saved >= 0) {
+    fflush(stderr);
+    dup2(fileno(cap), 2);
+  }
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, features, level,
+                                                    LLVMRelocPIC, LLVMCodeModelDefault);
+  char said[512] = "";
+  if (saved >= 0) {
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(cap);
+    size_t n = fread(said, 1, sizeof said - 1, cap);
+    said[n] = 0;
+  }
+  if (cap) fclose(cap);
+  if (!tm) {
+    pare_errf(err, "cannot create a target machine for '%s'", triple);
+    return NULL;
+  }
+  if (strstr(said, "not a recognized processor") || strstr(said, "not a recognized feature")) {
+    LLVMDisposeTargetMachine(tm);
+    pare_errf(err, "unknown CPU or feature for target '%s': --mcpu '%s' (LLVM: %.*s)", triple, cpu,
+              (int)strcspn(said, "\n"), said);
+    return NULL;
+  }
+  return tm;
 }
 
 int cg_target_create(pare_module *m, pare_err *err) {
@@ -58,14 +105,13 @@ int cg_target_create(pare_module *m, pare_err *err) {
                                                 LLVMCodeGenLevelDefault,
                                                 LLVMCodeGenLevelAggressive};
   int o = m->opts.opt_level < 0 ? 0 : m->opts.opt_level > 3 ? 3 : m->opts.opt_level;
-  m->tm = LLVMCreateTargetMachine(target, m->triple, cpu, features, levels[o], LLVMRelocPIC,
-                                  LLVMCodeModelDefault);
+  m->tm = create_checked(target, m->triple, cpu, features, levels[o], err);
   m->cpu = strdup(cpu);
   m->features = strdup(features);
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);
-  if (!m->tm || !m->cpu || !m->features)
-    return pare_errf(err, "cannot create a target machine for '%s'", m->triple);
+  if (!m->tm) return PARE_ERR;
+  if (!m->cpu || !m->features) return pare_errf(err, "out of memory");
   m->ctx = LLVMContextCreate();
   m->mod = LLVMModuleCreateWithNameInContext(m->opts.name, m->ctx);
   LLVMSetTarget(m->mod, m->triple);

@@ -168,6 +168,8 @@ static void remove_stage(void) {
   for (int i = 0; i < MAX_OUTPUTS + 1; i++)
     if (staged[i][0]) unlink(staged[i]);
   if (stage_dir[0]) rmdir(stage_dir);
+  memset(staged, 0, sizeof staged);
+  stage_dir[0] = 0;
 }
 
 static void on_signal(int sig) {
@@ -188,6 +190,8 @@ static int make_stage(const char *output, pare_err *err) {
     stage_dir[0] = 0;
     return pare_errf(err, "%s: cannot write to the output folder: %s", output, strerror(e));
   }
+  /* LLVM's fatal errors exit() from inside codegen: clean up then too. */
+  atexit(remove_stage);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
