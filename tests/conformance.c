@@ -44,6 +44,7 @@ typedef struct config {
   int max_mismatched; /* -1 = no limit */
   const char *scratch;
   const char *engine; /* --engine passed to pare run, NULL = its default */
+  const char *versus; /* --versus: engine whose outputs must agree at rtol 1e-4 */
 } config;
 
 /* Ops that put a case out of scope (training, sequences, optionals, strings,
@@ -141,7 +142,8 @@ static const char *scope_reason(const char *model_path, const char *case_name) {
   return why;
 }
 
-static int close_enough(const pare_tensor *got, const pare_tensor *want, char *why, size_t n) {
+static int close_enough(const pare_tensor *got, const pare_tensor *want, double atol, double rtol,
+                        char *why, size_t n) {
   if (got->dtype != want->dtype) {
     snprintf(why, n, "dtype %s, expected %s", pare_dtype_name(got->dtype),
              pare_dtype_name(want->dtype));
@@ -160,7 +162,7 @@ static int close_enough(const pare_tensor *got, const pare_tensor *want, char *w
     if (pare_dtype_is_float(want->dtype)) {
       if (isnan(b) && isnan(a)) continue;
       if (isinf(b) && a == b) continue;
-      if (fabs(a - b) <= 1e-5 + 1e-3 * fabs(b)) continue;
+      if (fabs(a - b) <= atol + rtol * fabs(b)) continue;
     } else if (pare_tensor_get_i64(got, i) == pare_tensor_get_i64(want, i)) {
       continue;
     }
@@ -170,14 +172,14 @@ static int close_enough(const pare_tensor *got, const pare_tensor *want, char *w
   return 1;
 }
 
-/* Runs pare on one data set; fills `detail` with the first stderr line or
- * the mismatch. */
-static enum outcome run_set(const config *c, const char *case_dir, const char *set_dir,
-                            char *detail, size_t detail_len) {
-  char out_dir[4096], log_path[4096], model[4096];
-  snprintf(out_dir, sizeof out_dir, "%s/out", c->scratch);
+/* Runs `pare run MODEL --inputs SET --output OUT [--engine E]` in a child
+ * with CPU and memory limits; fills `detail` with its first stderr line.
+ * PASSED here means it exited 0. */
+static enum outcome spawn_pare(const config *c, const char *engine, const char *model,
+                               const char *set_dir, const char *out_dir, char *detail,
+                               size_t detail_len) {
+  char log_path[4096];
   snprintf(log_path, sizeof log_path, "%s/stderr.txt", c->scratch);
-  snprintf(model, sizeof model, "%s/model.onnx", case_dir);
   /* Fresh output folder: remove outputs of the previous case. */
   for (int k = 0; k < 64; k++) {
     char p[4200];
@@ -202,9 +204,9 @@ static enum outcome run_set(const config *c, const char *case_dir, const char *s
     struct rlimit mem = {(rlim_t)4 << 30, (rlim_t)4 << 30};
     setrlimit(RLIMIT_AS, &mem);
 #endif
-    if (c->engine)
+    if (engine)
       execl(c->pare, c->pare, "run", model, "--inputs", set_dir, "--output", out_dir, "--engine",
-            c->engine, (char *)NULL);
+            engine, (char *)NULL);
     else
       execl(c->pare, c->pare, "run", model, "--inputs", set_dir, "--output", out_dir, (char *)NULL);
     _exit(127);
@@ -229,20 +231,27 @@ static enum outcome run_set(const config *c, const char *case_dir, const char *s
   }
   int code = WEXITSTATUS(status);
   if (code != 0) return strstr(detail, "unsupported") ? REFUSED : ERRORED;
+  return PASSED;
+}
+
+/* Compares every DIR/output_K.pb the `want_dir` has with `got_dir`'s. */
+static enum outcome compare_outputs(const char *got_dir, const char *want_dir, double atol,
+                                    double rtol, const char *label, char *detail,
+                                    size_t detail_len) {
   for (int k = 0;; k++) {
     char want_path[4200], got_path[4200];
-    snprintf(want_path, sizeof want_path, "%s/output_%d.pb", set_dir, k);
+    snprintf(want_path, sizeof want_path, "%s/output_%d.pb", want_dir, k);
     if (access(want_path, R_OK) != 0) break;
-    snprintf(got_path, sizeof got_path, "%s/output_%d.pb", out_dir, k);
+    snprintf(got_path, sizeof got_path, "%s/output_%d.pb", got_dir, k);
     pare_err err;
     pare_tensor *want = pare_tensor_read_pb(want_path, &err);
     pare_tensor *got = pare_tensor_read_pb(got_path, &err);
     int ok = want && got;
     if (!ok)
       snprintf(detail, detail_len, "output_%d: %s", k, err.msg);
-    else if (!close_enough(got, want, detail, detail_len)) {
+    else if (!close_enough(got, want, atol, rtol, detail, detail_len)) {
       char tmp[512];
-      snprintf(tmp, sizeof tmp, "output_%d: %s", k, detail);
+      snprintf(tmp, sizeof tmp, "%soutput_%d: %s", label, k, detail);
       snprintf(detail, detail_len, "%s", tmp);
       ok = 0;
     }
@@ -251,6 +260,30 @@ static enum outcome run_set(const config *c, const char *case_dir, const char *s
     if (!ok) return MISMATCHED;
   }
   return PASSED;
+}
+
+/* Runs pare on one data set and checks it against the reference outputs
+ * (rtol 1e-3, atol 1e-5) and, with --versus, against another engine's
+ * outputs (rtol 1e-4, atol 1e-6); fills `detail` on failure. */
+static enum outcome run_set(const config *c, const char *case_dir, const char *set_dir,
+                            char *detail, size_t detail_len) {
+  char out_dir[4096], vs_dir[4096], model[4096];
+  snprintf(out_dir, sizeof out_dir, "%s/out", c->scratch);
+  snprintf(vs_dir, sizeof vs_dir, "%s/versus", c->scratch);
+  snprintf(model, sizeof model, "%s/model.onnx", case_dir);
+  enum outcome r = spawn_pare(c, c->engine, model, set_dir, out_dir, detail, detail_len);
+  if (r == PASSED) r = compare_outputs(out_dir, set_dir, 1e-5, 1e-3, "", detail, detail_len);
+  if (r != PASSED || !c->versus) return r;
+  r = spawn_pare(c, c->versus, model, set_dir, vs_dir, detail, detail_len);
+  if (r != PASSED) {
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "--versus %s: %s", c->versus, detail);
+    snprintf(detail, detail_len, "%s", tmp);
+    return ERRORED;
+  }
+  char label[64];
+  snprintf(label, sizeof label, "vs %s: ", c->versus);
+  return compare_outputs(out_dir, vs_dir, 1e-6, 1e-4, label, detail, detail_len);
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -308,7 +341,7 @@ static enum outcome run_case(const config *c, const char *case_dir, char *detail
 static const char usage[] =
     "usage: pare_conformance --pare PATH [--data DIR] [--filter SUBSTR]... [-v]\n"
     "                        [--cpu-seconds N] [--min-pass FRACTION] [--engine E]\n"
-    "                        [--max-mismatched N]\n"
+    "                        [--max-mismatched N] [--versus ENGINE]\n"
     "  --data defaults to /usr/share/libonnx-testdata/data/node\n";
 
 int main(int argc, char **argv) {
@@ -324,6 +357,8 @@ int main(int argc, char **argv) {
       c.pare = argv[++i];
     else if (strcmp(argv[i], "--engine") == 0 && more)
       c.engine = argv[++i];
+    else if (strcmp(argv[i], "--versus") == 0 && more)
+      c.versus = argv[++i];
     else if (strcmp(argv[i], "--data") == 0 && more)
       c.data = argv[++i];
     else if (strcmp(argv[i], "--filter") == 0 && more)
