@@ -4,6 +4,7 @@
 #include "driver/cli.h"
 
 #include "frontend/onnx.h"
+#include "ir/text.h"
 #include "ops/ops.h"
 
 #include <errno.h>
@@ -74,8 +75,15 @@ const input_shape *cli_find_input_shape(const input_shapes *list, const char *na
   return NULL;
 }
 
+static int has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
 pare_graph *cli_load_model(const char *path, const input_shapes *shapes, pare_err *err) {
-  pare_graph *g = pare_onnx_load(path, err);
+  /* A .pir file is pare's own textual IR: what pass tests are written in. */
+  pare_graph *g =
+      has_suffix(path, ".pir") ? pare_graph_parse_file(path, NULL, err) : pare_onnx_load(path, err);
   if (!g) return NULL;
   for (int i = 0; i < shapes->n; i++) {
     const input_shape *b = &shapes->items[i];
@@ -97,4 +105,76 @@ pare_graph *cli_load_model(const char *path, const input_shapes *shapes, pare_er
 int cli_make_static(pare_graph *g, const char *path, pare_err *err) {
   if (pare_fold_constants(g, FOLD_MAX_BYTES, NULL, err)) return pare_err_prefix(err, "%s", path);
   return PARE_OK;
+}
+
+/* ------------------------------------------------------ pass manager */
+
+const char cli_pass_usage[] =
+    "pass pipeline (see 'pare passes'):\n"
+    "  --passes PIPELINE      e.g. 'fold-batchnorm,cleanup,dce'; runs after shapes are bound\n"
+    "  --print-after-all      print the IR after every pass (stderr)\n"
+    "  --print-after NAMES    ... after the named passes (comma-separated)\n"
+    "  --print-before NAMES   ... before the named passes\n"
+    "  --print-changed        ... after passes that changed it\n"
+    "  --time-passes          time each pass\n"
+    "  --verify-each          verify the IR after each pass\n";
+
+/* "--flag=value" or "--flag value": the value, advancing *i for the latter. */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
+  size_t n = strlen(flag);
+  const char *a = argv[*i];
+  if (strncmp(a, flag, n) != 0) return NULL;
+  if (a[n] == '=') return a + n + 1;
+  if (a[n] == 0 && *i + 1 < argc) return argv[++*i];
+  return NULL;
+}
+
+int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f) {
+  const char *a = argv[*i], *v;
+  if (strcmp(a, "--print-after-all") == 0)
+    f->pm.print_after_all = 1;
+  else if (strcmp(a, "--print-changed") == 0)
+    f->pm.print_changed = 1;
+  else if (strcmp(a, "--time-passes") == 0)
+    f->pm.time_passes = 1;
+  else if (strcmp(a, "--verify-each") == 0)
+    f->pm.verify_each = 1;
+  else if ((v = flag_value(argc, argv, i, "--print-after")))
+    f->pm.print_after = v;
+  else if ((v = flag_value(argc, argv, i, "--print-before")))
+    f->pm.print_before = v;
+  else if ((v = flag_value(argc, argv, i, "--passes"))) {
+    pare_err err;
+    pare_pipeline_free(&f->pipeline);
+    if (pare_pipeline_parse(v, &f->pipeline, &err)) {
+      cli_error("--passes: %s", err.msg);
+      return -1;
+    }
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_err *err) {
+  if (f->pipeline.n == 0) return PARE_OK;
+  pare_pm_opts o = f->pm;
+  o.print_elide_above = 64;
+  if (pare_pipeline_run(&f->pipeline, g, &o, err)) return pare_err_prefix(err, "%s", path);
+  return PARE_OK;
+}
+
+void cli_free_pass_flags(pass_flags *f) {
+  pare_pipeline_free(&f->pipeline);
+}
+
+int cmd_passes(int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) {
+    cli_error("passes: takes no arguments");
+    return EXIT_USAGE;
+  }
+  printf("passes (use in --passes as name<option=value;...>, comma-separated):\n");
+  pare_passes_describe(stdout);
+  return 0;
 }

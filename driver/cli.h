@@ -5,6 +5,7 @@
 #define PARE_DRIVER_CLI_H
 
 #include "ir/ir.h"
+#include "passes/passes.h"
 
 #define EXIT_MODEL_ERROR 1 /* model, input or output problem */
 #define EXIT_USAGE       2 /* bad command line */
@@ -32,6 +33,20 @@ pare_graph *cli_load_model(const char *path, const input_shapes *shapes, pare_er
 /* Folds constants and infers shapes once all inputs are bound. */
 int cli_make_static(pare_graph *g, const char *path, pare_err *err);
 
+/* The pass-manager flags shared by compile, run and inspect. */
+typedef struct pass_flags {
+  pare_pipeline pipeline;
+  pare_pm_opts pm;
+} pass_flags;
+
+extern const char cli_pass_usage[];
+/* If argv[*i] is a pass-manager flag, consumes it (and its value) and
+ * returns 1; 0 if it is not one; -1 after printing a usage error. */
+int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f);
+/* Runs the pipeline (if any) on g; errors are prefixed with path. */
+int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_err *err);
+void cli_free_pass_flags(pass_flags *f);
+
 /* Prints "pare: <msg>" to stderr. */
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)
@@ -42,5 +57,6 @@ void cli_error(const char *fmt, ...)
 int cmd_run(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_passes(int argc, char **argv);
 
 #endif

@@ -37,10 +37,12 @@ typedef struct compile_opts {
   int stats;
   out_kind emit;
   input_shapes shapes;
+  pass_flags passes;
 } compile_opts;
 
 static const char compile_usage[] =
     "usage: pare compile MODEL -o OUT [options]\n"
+    "  MODEL is an .onnx file or pare textual IR (.pir)\n"
     "  --input-shape NAME=D1,D2,...  bind a symbolic input shape (repeatable)\n"
     "  --emit KIND        obj (default), asm, llvm (textual IR), bc (bitcode),\n"
     "                     static (ar archive of the object), shared (shared library,\n"
@@ -55,6 +57,7 @@ static const char compile_usage[] =
     "  -MD                also write a make-style depfile (default: OUT with .d)\n"
     "  -MF FILE           the depfile's path (implies -MD)\n"
     "  --stats            print workspace, intermediate and weight bytes on stdout\n"
+    "                     (and the pass statistics on stderr)\n"
     "Outputs are written atomically; on any error none is left behind.\n";
 
 static int is_c_identifier(const char *s) {
@@ -96,8 +99,12 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
+    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
+    if (pf < 0) return EXIT_USAGE;
+    if (pf) continue;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(compile_usage, stdout);
+      fputs(cli_pass_usage, stdout);
       exit(0);
     } else if (strcmp(a, "-o") == 0 && has_value) {
       o->output = argv[++i];
@@ -132,6 +139,7 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
       o->write_depfile = 1;
     } else if (strcmp(a, "--stats") == 0) {
       o->stats = 1;
+      o->passes.pm.stats = 1;
     } else if (strcmp(a, "--input-shape") == 0 && has_value) {
       if (cli_parse_input_shape(argv[++i], &o->shapes, &err)) {
         cli_error("%s", err.msg);
@@ -252,7 +260,8 @@ static void print_stats(const char *model, const pare_cg_stats *s) {
          (long long)s->naive_bytes,
          s->naive_bytes ? 100.0 * (double)s->planned_bytes / (double)s->naive_bytes : 0.0);
   printf("  weights           %12lld bytes of read-only data\n", (long long)s->weight_bytes);
-  printf("  kernels           %12d\n", s->n_kernels);
+  printf("  kernels           %12d (%d nodes fused into other nodes' kernels)\n", s->n_kernels,
+         s->n_fused);
 }
 
 /* Emits the main artifact of kind o->emit into staged slot 0. */
@@ -274,6 +283,7 @@ static int compile_model(compile_opts *o, pare_err *err) {
   pare_graph *g = cli_load_model(o->model, &o->shapes, err);
   if (!g) return PARE_ERR;
   int rc = cli_make_static(g, o->model, err);
+  if (!rc) rc = cli_run_passes(g, &o->passes, o->model, err);
   pare_module *m = NULL;
   if (!rc) {
     pare_cg_opts co = {
@@ -330,5 +340,6 @@ int cmd_compile(int argc, char **argv) {
   free(header);
   free(depfile);
   cli_free_input_shapes(&o.shapes);
+  cli_free_pass_flags(&o.passes);
   return rc;
 }

@@ -18,20 +18,29 @@ typedef struct inspect_opts {
   int json;
   int all_weights;
   input_shapes shapes;
+  pass_flags passes;
 } inspect_opts;
 
 static const char inspect_usage[] =
     "usage: pare inspect MODEL [--input-shape NAME=D1,D2,...]... [--format text|json]\n"
-    "                    [--weights]\n";
+    "                    [--weights] [--passes PIPELINE] [pass manager flags]\n"
+    "MODEL is an .onnx file or pare textual IR (.pir). The IR is printed after\n"
+    "binding shapes, folding constants and running --passes.\n";
 
 static int parse_inspect_args(int argc, char **argv, inspect_opts *o) {
   pare_err err;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
+    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
+    if (pf < 0) return EXIT_USAGE;
+    if (pf) continue;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(inspect_usage, stdout);
+      fputs(cli_pass_usage, stdout);
       exit(0);
+    } else if (strcmp(a, "--stats") == 0) {
+      o->passes.pm.stats = 1;
     } else if (strcmp(a, "--format") == 0 && has_value) {
       const char *f = argv[++i];
       if (strcmp(f, "json") == 0)
@@ -107,6 +116,7 @@ int cmd_inspect(int argc, char **argv) {
   int rc = parse_inspect_args(argc, argv, &o);
   if (rc) {
     cli_free_input_shapes(&o.shapes);
+    cli_free_pass_flags(&o.passes);
     return rc;
   }
   pare_err err = {{0}};
@@ -114,6 +124,7 @@ int cmd_inspect(int argc, char **argv) {
   pare_graph *g = cli_load_model(o.model, &o.shapes, &err);
   rc = EXIT_MODEL_ERROR;
   if (!g || cli_make_static(g, o.model, &err)) goto out;
+  if (cli_run_passes(g, &o.passes, o.model, &err)) goto out;
   if (pare_summarize(g, &s)) {
     pare_errf(&err, "out of memory");
     goto out;
@@ -142,5 +153,6 @@ out:
   pare_summary_free(&s);
   pare_graph_free(g);
   cli_free_input_shapes(&o.shapes);
+  cli_free_pass_flags(&o.passes);
   return rc;
 }

@@ -12,6 +12,8 @@ static const char usage[] =
     "pare is an ahead-of-time ONNX model-compression compiler.\n"
     "\n"
     "commands:\n"
+    "  passes\n"
+    "        List the passes --passes accepts, with their options and defaults.\n"
     "  inspect MODEL [--input-shape NAME=D1,D2,...]... [--format text|json] [--weights]\n"
     "        Print the model as pare IR (after binding shapes and folding constants)\n"
     "        followed by a summary: nodes by op, parameters, bytes and FLOPs.\n"
@@ -30,6 +32,11 @@ static const char usage[] =
     "        shared library and loaded). Symbolic dims not given with\n"
     "        --input-shape are bound from the input tensors. --repeat N runs N\n"
     "        times and prints the median run time on stderr.\n"
+    "\n"
+    "compile, run and inspect take --passes PIPELINE (e.g. 'fold-batchnorm,cleanup,dce')\n"
+    "with --print-after-all, --print-after NAMES, --print-before NAMES,\n"
+    "--print-changed, --time-passes, --verify-each and --stats; MODEL may be an\n"
+    ".onnx file or pare textual IR (.pir).\n"
     "\n"
     "options:\n"
     "  -h, --help     this text\n"
@@ -55,6 +62,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
   if (strcmp(cmd, "compile") == 0) return cmd_compile(argc - 1, argv + 1);
+  if (strcmp(cmd, "passes") == 0) return cmd_passes(argc - 1, argv + 1);
   cli_error("unknown command '%s' (see 'pare --help')", cmd);
   return EXIT_USAGE;
 }

@@ -23,11 +23,13 @@ typedef struct run_opts {
   int repeat; /* --repeat N: run N times, report the median time */
   engine_kind engine;
   int opt_level;
+  pass_flags passes;
 } run_opts;
 
 static const char run_usage[] =
     "usage: pare run MODEL --inputs DIR --output OUTDIR [--input-shape NAME=D1,D2,...]...\n"
     "                [--engine interp|jit|aot] [-O0..-O3] [--repeat N]\n"
+    "                [--passes PIPELINE] [pass manager flags] [--stats]\n"
     "  --engine E  interp: the reference interpreter (default); jit: the code\n"
     "              `pare compile` generates, run in-process through LLVM's ORC\n"
     "              JIT; aot: that code compiled to a shared library and loaded\n"
@@ -41,9 +43,15 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
+    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
+    if (pf < 0) return EXIT_USAGE;
+    if (pf) continue;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(run_usage, stdout);
+      fputs(cli_pass_usage, stdout);
       exit(0);
+    } else if (strcmp(a, "--stats") == 0) {
+      o->passes.pm.stats = 1;
     } else if (strcmp(a, "--inputs") == 0 && has_value) {
       o->inputs_dir = argv[++i];
     } else if ((strcmp(a, "--output") == 0 || strcmp(a, "-o") == 0) && has_value) {
@@ -182,6 +190,7 @@ int cmd_run(int argc, char **argv) {
   int rc = parse_run_args(argc, argv, &o);
   if (rc) {
     cli_free_input_shapes(&o.shapes);
+    cli_free_pass_flags(&o.passes);
     return rc;
   }
   pare_err err = {{0}};
@@ -197,6 +206,7 @@ int cmd_run(int argc, char **argv) {
   }
   if (read_inputs(g, &o, inputs, &err)) goto out;
   if (cli_make_static(g, o.model, &err)) goto out;
+  if (cli_run_passes(g, &o.passes, o.model, &err)) goto out;
   engine eng;
   if (engine_open(&eng, o.engine, g, o.opt_level, &err)) {
     engine_close(&eng);
@@ -221,5 +231,6 @@ out:
   free(outputs);
   pare_graph_free(g);
   cli_free_input_shapes(&o.shapes);
+  cli_free_pass_flags(&o.passes);
   return rc;
 }

@@ -1,9 +1,119 @@
 /*
- * passes.h - the pass manager and compression passes (to come).
+ * passes.h - the pass manager and the passes over pare's IR.
+ *
+ * A pipeline is a string in the style of LLVM's new pass manager:
+ *
+ *   fold-constants,fold-batchnorm,prune<sparsity=0.5;pattern=2:4>
+ *
+ * a comma-separated list of registered pass names, each with optional
+ * options in <...> separated by ';'. Every pass is registered once, with its
+ * name, a one-line summary and typed options with defaults (`pare passes`
+ * lists them); an unknown pass or option, or a value that does not parse as
+ * the option's type, is an error naming it.
+ *
+ * Running a pipeline applies the passes in order to one graph. After each
+ * pass the manager re-infers shapes; instrumentation prints the IR before or
+ * after chosen passes (or only after passes that changed it), times each
+ * pass, verifies the graph after each one, and collects the counters passes
+ * report (pare_pass_stat) for --stats.
  */
 #ifndef PARE_PASSES_H
 #define PARE_PASSES_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "ir/ir.h"
+
+/* ------------------------------------------------------------- options */
+
+typedef enum pare_opt_type {
+  PARE_OPT_INT = 0,
+  PARE_OPT_FLOAT = 1,
+  PARE_OPT_BOOL = 2,   /* 0/1, true/false */
+  PARE_OPT_STRING = 3, /* one of `choices` if set, else any text without ; < > , */
+  PARE_OPT_NM = 4,     /* an N:M pattern such as 2:4, or "none" (0:0) */
+} pare_opt_type;
+
+typedef struct pare_pass_option {
+  const char *name;
+  pare_opt_type type;
+  const char *def;     /* default, in the same syntax as the pipeline */
+  const char *choices; /* PARE_OPT_STRING: "a|b|c", or NULL */
+  const char *help;
+} pare_pass_option;
+
+/* A parsed option value. */
+typedef struct pare_opt_value {
+  int64_t i; /* INT, BOOL; NM: n */
+  int64_t m; /* NM: m */
+  double f;  /* FLOAT */
+  char *s;   /* STRING (owned by the pipeline) */
+} pare_opt_value;
+
+/* ------------------------------------------------------------- passes */
+
+typedef struct pare_pass_ctx pare_pass_ctx;
+
+typedef struct pare_pass_info {
+  const char *name;
+  const char *summary;
+  const pare_pass_option *options; /* NULL-name-terminated, or NULL */
+  /* Transforms g; sets *changed when the graph changed. args[i] is the value
+   * of options[i]. Errors name the node and why. */
+  int (*run)(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx, int *changed,
+             pare_err *err);
+} pare_pass_info;
+
+/* Pass families: each passes/<family>.c defines one NULL-name-terminated
+ * table; passes/registry.c lists the tables. */
+extern const pare_pass_info pare_passes_canonicalize[]; /* passes/canonicalize.c */
+
+/* The i-th registered pass, NULL past the end; lookup by name. */
+const pare_pass_info *pare_pass_at(int i);
+const pare_pass_info *pare_pass_find(const char *name);
+
+/* Adds `delta` to the counter `what` of the running pass (for --stats). */
+void pare_pass_stat(pare_pass_ctx *ctx, const char *what, int64_t delta);
+
+/* ------------------------------------------------------------ pipeline */
+
+typedef struct pare_pipeline_entry {
+  const pare_pass_info *pass;
+  pare_opt_value *args; /* one per option */
+} pare_pipeline_entry;
+
+typedef struct pare_pipeline {
+  int n;
+  pare_pipeline_entry *entries;
+} pare_pipeline;
+
+/* Parses text into *out (freed with pare_pipeline_free, also after an
+ * error). An empty string is an empty pipeline. */
+int pare_pipeline_parse(const char *text, pare_pipeline *out, pare_err *err);
+void pare_pipeline_free(pare_pipeline *p);
+/* Writes the canonical pipeline string (every option spelled out) to buf. */
+void pare_pipeline_str(const pare_pipeline *p, char *buf, size_t len);
+
+/* ----------------------------------------------------------- instrument */
+
+typedef struct pare_pm_opts {
+  FILE *out;                 /* where IR dumps, timings and stats go (stderr if NULL) */
+  int print_after_all;       /* --print-after-all */
+  int print_changed;         /* --print-changed: after passes that changed the IR */
+  const char *print_after;   /* --print-after=NAME[,NAME...] */
+  const char *print_before;  /* --print-before=NAME[,NAME...] */
+  int time_passes;           /* --time-passes */
+  int stats;                 /* --stats */
+  int verify_each;           /* --verify-each */
+  int64_t print_elide_above; /* constants larger than this print elided (0 = all) */
+} pare_pm_opts;
+
+/* Runs p on g. opts may be NULL. Errors name the pass. */
+int pare_pipeline_run(const pare_pipeline *p, pare_graph *g, const pare_pm_opts *opts,
+                      pare_err *err);
+
+/* Writes the list of passes with their options (for `pare passes`). */
+void pare_passes_describe(FILE *f);
 
 #endif /* PARE_PASSES_H */

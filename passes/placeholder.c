@@ -1,2 +1,0 @@
-/* placeholder until the module has code */
-typedef int pare_passes_placeholder;

@@ -1,0 +1,15 @@
+/*
+ * registry.c - the pass families, in the order `pare passes` lists them.
+ */
+#include "passes/passes.h"
+
+#include <stddef.h>
+
+static const pare_pass_info *const families[] = {pare_passes_canonicalize};
+
+const pare_pass_info *pare_pass_at(int i) {
+  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+    for (const pare_pass_info *p = families[f]; p->name; p++)
+      if (i-- == 0) return p;
+  return NULL;
+}
