@@ -58,17 +58,21 @@ int pare_backend_supports(const char *op);
 pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_err *err);
 /* Verifies the module, then runs the O0..O3 pipeline for the target. */
 int pare_module_optimize(pare_module *m, pare_err *err);
-/* Writes the module to path atomically (temporary file, then rename). */
+/* Writes the module to path (directly: callers that publish outputs stage
+ * them under a temporary name and rename, as `pare compile` does). */
 int pare_module_emit(pare_module *m, pare_emit_kind kind, const char *path, pare_err *err);
 const pare_cg_stats *pare_module_stats(const pare_module *m);
 void pare_module_free(pare_module *m);
 
-/* Writes the C header for g compiled with prefix `name`, atomically. */
+/* Writes the C header for g compiled with prefix `name` to path (directly). */
 int pare_header_write(const pare_graph *g, const char *name, const pare_cg_stats *stats,
                       const char *path, pare_err *err);
 
-/* Links object file obj into a shared library / a static archive at path
- * with the system's C compiler driver ($CC or cc) / ar, atomically. */
+/* Links object file obj into a shared library (mode 0755) / a static
+ * archive (0644) at path, with the system's C compiler driver ($CC, split
+ * into words, default cc) / ar. path is written directly (replaced if it
+ * exists). SIGINT, SIGTERM and SIGHUP are held while the tool runs, so a
+ * handler that removes staged files runs only once the tool has exited. */
 int pare_link_shared(const char *obj, const char *path, pare_err *err);
 int pare_archive_static(const char *obj, const char *path, pare_err *err);
 

@@ -355,7 +355,7 @@ static int emit_kernels(cg *c, const cg_fusion *f, pare_module *m, pare_err *err
 }
 
 pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_err *err) {
-  if (check_static(g, err) || check_supported(g, err)) return NULL;
+  if (check_supported(g, err) || check_static(g, err)) return NULL;
   pare_module *m = calloc(1, sizeof *m);
   if (!m) {
     pare_errf(err, "out of memory");

@@ -126,7 +126,7 @@ int pare_header_write(const pare_graph *g, const char *name, const pare_cg_stats
     free(b.s);
     return pare_errf(err, "out of memory");
   }
-  int rc = pare_write_file_atomic(path, b.s, b.len, err);
+  int rc = pare_write_file(path, b.s, b.len, err);
   free(b.s);
   return rc ? pare_err_prefix(err, "%s", path) : PARE_OK;
 }

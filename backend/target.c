@@ -33,8 +33,17 @@ static void init_llvm_targets(void) {
   LLVMInitializeAllAsmPrinters();
 }
 
-static int is_native_cpu(const char *cpu) {
-  return cpu == NULL || cpu[0] == 0 || strcmp(cpu, "native") == 0;
+/* Do two normalized triples name the same machine? The vendor field is
+ * ignored: x86_64-linux-gnu normalizes to x86_64-unknown-linux-gnu while the
+ * host says x86_64-pc-linux-gnu. */
+static int same_machine(const char *a, const char *b) {
+  for (int field = 0;; field++) {
+    size_t la = strcspn(a, "-"), lb = strcspn(b, "-");
+    if (field != 1 && (la != lb || strncmp(a, b, la) != 0)) return 0;
+    a += la, b += lb;
+    if (!*a || !*b) return !*a && !*b;
+    a++, b++;
+  }
 }
 
 /* Creates the target machine. The C API cannot validate a CPU or feature
@@ -78,7 +87,9 @@ int cg_target_create(pare_module *m, pare_err *err) {
   init_llvm_targets();
   char *host = LLVMGetDefaultTargetTriple();
   char *triple = LLVMNormalizeTargetTriple(m->opts.triple ? m->opts.triple : host);
-  int is_host = m->opts.triple == NULL || strcmp(triple, host) == 0;
+  char *host_norm = LLVMNormalizeTargetTriple(host);
+  int is_host = m->opts.triple == NULL || same_machine(triple, host_norm);
+  LLVMDisposeMessage(host_norm);
   LLVMDisposeMessage(host);
   m->triple = strdup(triple);
   LLVMDisposeMessage(triple);
@@ -92,11 +103,16 @@ int cg_target_create(pare_module *m, pare_err *err) {
     return PARE_ERR;
   }
   char *cpu = NULL, *features = NULL;
-  if (is_native_cpu(m->opts.cpu)) {
-    if (!is_host)
-      return pare_errf(err, "--mcpu native needs the host target; name a CPU for '%s'", m->triple);
+  const char *want = m->opts.cpu && m->opts.cpu[0] ? m->opts.cpu : NULL;
+  if (want && strcmp(want, "native") == 0 && !is_host)
+    return pare_errf(err, "--mcpu native needs the host target; name a CPU for '%s'", m->triple);
+  if (!want && !is_host) want = "generic"; /* the default for another machine */
+  if (!want || strcmp(want, "native") == 0) {
     cpu = LLVMGetHostCPUName();
     features = LLVMGetHostCPUFeatures();
+  } else if (strcmp(want, "generic") == 0) {
+    cpu = LLVMCreateMessage("generic");
+    features = LLVMCreateMessage("");
   } else {
     cpu = LLVMCreateMessage(m->opts.cpu);
     features = LLVMCreateMessage("");
@@ -171,7 +187,7 @@ int pare_module_optimize(pare_module *m, pare_err *err) {
 int pare_module_emit(pare_module *m, pare_emit_kind kind, const char *path, pare_err *err) {
   if (kind == PARE_EMIT_LLVM) {
     char *text = LLVMPrintModuleToString(m->mod);
-    int rc = pare_write_file_atomic(path, text, strlen(text), err);
+    int rc = pare_write_file(path, text, strlen(text), err);
     LLVMDisposeMessage(text);
     return rc ? pare_err_prefix(err, "%s", path) : PARE_OK;
   }
@@ -187,7 +203,7 @@ int pare_module_emit(pare_module *m, pare_emit_kind kind, const char *path, pare
       return PARE_ERR;
     }
   }
-  int rc = pare_write_file_atomic(path, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf), err);
+  int rc = pare_write_file(path, LLVMGetBufferStart(buf), LLVMGetBufferSize(buf), err);
   LLVMDisposeMemoryBuffer(buf);
   return rc ? pare_err_prefix(err, "%s", path) : PARE_OK;
 }

@@ -3,10 +3,10 @@
  * IR, bitcode, a static archive or a shared library), its C header, and
  * optionally a make-style depfile.
  *
- * Every output is first written into a temporary folder beside the first
- * output and renamed into place only when all of them are complete; on an
- * error or SIGINT/SIGTERM/SIGHUP the temporary folder is removed, so no
- * partial or stale-mixed set of outputs is ever left.
+ * Every output is first written to a temporary name beside its target and
+ * renamed into place only when all of them are complete; on an error or
+ * SIGINT/SIGTERM/SIGHUP the temporary files are removed, so no partial or
+ * stale-mixed set of outputs is ever left (see "Staging" below).
  */
 #include "driver/cli.h"
 
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef enum out_kind { OUT_OBJ, OUT_ASM, OUT_LLVM, OUT_BC, OUT_STATIC, OUT_SHARED } out_kind;
@@ -94,6 +95,37 @@ static char *replace_ext(const char *path, const char *ext) {
   return r;
 }
 
+/* The folder of path resolved (symlinks, "." and "..") joined to its last
+ * component; NULL when the folder does not exist. */
+static char *resolved(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (!slash)
+    snprintf(dir, sizeof dir, ".");
+  else if (slash == path)
+    snprintf(dir, sizeof dir, "/");
+  else
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  char *real = realpath(dir, NULL);
+  if (!real) return NULL;
+  const char *base = slash ? slash + 1 : path;
+  size_t n = strlen(real) + strlen(base) + 2;
+  char *r = malloc(n);
+  if (r) snprintf(r, n, "%s/%s", real, base);
+  free(real);
+  return r;
+}
+
+/* Do two output paths name the same file (out.o and ./out.o)? */
+static int same_file(const char *a, const char *b) {
+  if (strcmp(a, b) == 0) return 1;
+  char *ra = resolved(a), *rb = resolved(b);
+  int same = ra && rb && strcmp(ra, rb) == 0;
+  free(ra);
+  free(rb);
+  return same;
+}
+
 static int parse_compile_args(int argc, char **argv, compile_opts *o) {
   pare_err err;
   for (int i = 1; i < argc; i++) {
@@ -165,12 +197,17 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
 /* ------------------------------------------------------- staged outputs */
 
 #define MAX_OUTPUTS 3
+#define SLOT_OBJECT MAX_OUTPUTS /* the object inside an archive or library */
 
-/* The temporary folder and what is staged in it, visible to the signal
- * handler (which may only unlink and rmdir). */
+/* Staging. Output i (the artifact, the header, the depfile) is written to a
+ * temporary file beside its target (mkstemp, so same folder, same file
+ * system) and renamed onto the target once every output is complete. The
+ * object that goes into an archive or library is written into a temporary
+ * folder beside the artifact, as NAME.o, so the archive's member name is
+ * stable. These names are kept where the signal handler can reach them; it
+ * may only unlink and rmdir. */
 static char stage_dir[4096];
 static char staged[MAX_OUTPUTS + 1][4200];
-static volatile sig_atomic_t n_staged;
 
 static void remove_stage(void) {
   for (int i = 0; i < MAX_OUTPUTS + 1; i++)
@@ -186,18 +223,10 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
-static int make_stage(const char *output, pare_err *err) {
-  const char *slash = strrchr(output, '/');
-  if (slash)
-    snprintf(stage_dir, sizeof stage_dir, "%.*s/.pare-XXXXXX", (int)(slash - output), output);
-  else
-    snprintf(stage_dir, sizeof stage_dir, ".pare-XXXXXX");
-  if (slash && slash == output) snprintf(stage_dir, sizeof stage_dir, "/.pare-XXXXXX");
-  if (!mkdtemp(stage_dir)) {
-    int e = errno;
-    stage_dir[0] = 0;
-    return pare_errf(err, "%s: cannot write to the output folder: %s", output, strerror(e));
-  }
+static void install_cleanup(void) {
+  static int done;
+  if (done) return;
+  done = 1;
   /* LLVM's fatal errors exit() from inside codegen: clean up then too. */
   atexit(remove_stage);
   struct sigaction sa;
@@ -206,21 +235,50 @@ static int make_stage(const char *output, pare_err *err) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Reserves the staged name of output `slot`, beside target. */
+static int stage_file(int slot, const char *target, pare_err *err) {
+  install_cleanup();
+  char *tmp = pare_temp_path_for(target);
+  if (!tmp) return pare_errf(err, "out of memory");
+  snprintf(staged[slot], sizeof staged[slot], "%s", tmp);
+  free(tmp);
+  int fd = mkstemp(staged[slot]);
+  if (fd < 0) {
+    int e = errno;
+    staged[slot][0] = 0;
+    return pare_errf(err, "%s: cannot write to its folder: %s", target, strerror(e));
+  }
+  close(fd);
   return PARE_OK;
 }
 
-/* A staged file's path: "<stage>/<tag>". */
-static const char *stage_path(int slot, const char *tag) {
-  snprintf(staged[slot], sizeof staged[slot], "%s/%s", stage_dir, tag);
-  if (slot + 1 > n_staged) n_staged = slot + 1;
-  return staged[slot];
+/* The staged object NAME.o in a temporary folder beside the artifact. */
+static const char *stage_object(const char *output, const char *name, pare_err *err) {
+  install_cleanup();
+  const char *slash = strrchr(output, '/');
+  if (!slash)
+    snprintf(stage_dir, sizeof stage_dir, ".pare-XXXXXX");
+  else if (slash == output)
+    snprintf(stage_dir, sizeof stage_dir, "/.pare-XXXXXX");
+  else
+    snprintf(stage_dir, sizeof stage_dir, "%.*s/.pare-XXXXXX", (int)(slash - output), output);
+  if (!mkdtemp(stage_dir)) {
+    int e = errno;
+    stage_dir[0] = 0;
+    pare_errf(err, "%s: cannot write to its folder: %s", output, strerror(e));
+    return NULL;
+  }
+  snprintf(staged[SLOT_OBJECT], sizeof staged[SLOT_OBJECT], "%s/%s.o", stage_dir, name);
+  return staged[SLOT_OBJECT];
 }
 
-/* Renames the staged files onto their targets; undoes the renames already
- * done if one fails. */
-static int publish(const char *const *targets, int n, pare_err *err) {
+/* Renames the staged files onto their targets (with their final modes);
+ * removes the ones already published if a later one fails. */
+static int publish(const char *const *targets, const mode_t *modes, int n, pare_err *err) {
   for (int i = 0; i < n; i++) {
-    if (rename(staged[i], targets[i]) != 0) {
+    if (chmod(staged[i], modes[i]) != 0 || rename(staged[i], targets[i]) != 0) {
       int e = errno;
       for (int j = 0; j < i; j++) unlink(targets[j]);
       return pare_errf(err, "%s: cannot write: %s", targets[i], strerror(e));
@@ -247,7 +305,7 @@ static int write_depfile(const char *path, const char *target, char **files, int
     if (i < 0) *p++ = ':';
   }
   *p++ = '\n';
-  int rc = pare_write_file_atomic(path, buf, (size_t)(p - buf), err);
+  int rc = pare_write_file(path, buf, (size_t)(p - buf), err);
   free(buf);
   return rc;
 }
@@ -268,15 +326,11 @@ static void print_stats(const char *model, const pare_cg_stats *s) {
 static int emit_artifact(pare_module *m, const compile_opts *o, pare_err *err) {
   static const pare_emit_kind direct[] = {PARE_EMIT_OBJ, PARE_EMIT_ASM, PARE_EMIT_LLVM,
                                           PARE_EMIT_BC};
-  if (o->emit <= OUT_BC) return pare_module_emit(m, direct[o->emit], stage_path(0, "out"), err);
-  /* The object keeps a stable name inside archives: NAME.o. */
-  char objname[128];
-  snprintf(objname, sizeof objname, "%s.o", o->name);
-  const char *obj = stage_path(3, objname);
-  if (pare_module_emit(m, PARE_EMIT_OBJ, obj, err)) return PARE_ERR;
-  const char *out = stage_path(0, "out");
-  return o->emit == OUT_STATIC ? pare_archive_static(obj, out, err)
-                               : pare_link_shared(obj, out, err);
+  if (o->emit <= OUT_BC) return pare_module_emit(m, direct[o->emit], staged[0], err);
+  const char *obj = stage_object(o->output, o->name, err);
+  if (!obj || pare_module_emit(m, PARE_EMIT_OBJ, obj, err)) return PARE_ERR;
+  return o->emit == OUT_STATIC ? pare_archive_static(obj, staged[0], err)
+                               : pare_link_shared(obj, staged[0], err);
 }
 
 static int compile_model(compile_opts *o, pare_err *err) {
@@ -292,19 +346,19 @@ static int compile_model(compile_opts *o, pare_err *err) {
     if (!m) rc = pare_err_prefix(err, "%s", o->model);
   }
   if (!rc) rc = pare_module_optimize(m, err);
-  if (!rc) rc = make_stage(o->output, err);
+  const char *targets[3] = {o->output, o->header, o->depfile};
+  const mode_t modes[3] = {o->emit == OUT_SHARED ? 0755 : 0644, 0644, 0644};
+  int n_out = o->write_depfile ? 3 : 2;
+  for (int i = 0; !rc && i < n_out; i++) rc = stage_file(i, targets[i], err);
   if (!rc) rc = emit_artifact(m, o, err);
-  if (!rc) rc = pare_header_write(g, o->name, pare_module_stats(m), stage_path(1, "header"), err);
+  if (!rc) rc = pare_header_write(g, o->name, pare_module_stats(m), staged[1], err);
   char **files = NULL;
   int n_files = 0;
   if (!rc && o->write_depfile) {
     rc = pare_onnx_input_files(o->model, &files, &n_files, err);
-    if (!rc) rc = write_depfile(stage_path(2, "depfile"), o->output, files, n_files, err);
+    if (!rc) rc = write_depfile(staged[2], o->output, files, n_files, err);
   }
-  if (!rc) {
-    const char *targets[3] = {o->output, o->header, o->depfile};
-    rc = publish(targets, o->write_depfile ? 3 : 2, err);
-  }
+  if (!rc) rc = publish(targets, modes, n_out, err);
   if (!rc && o->stats) print_stats(o->model, pare_module_stats(m));
   pare_free_file_list(files, n_files);
   remove_stage();
@@ -323,9 +377,8 @@ int cmd_compile(int argc, char **argv) {
   if (!rc && !o.header && !(o.header = header = replace_ext(o.output, ".h"))) rc = EXIT_MODEL_ERROR;
   if (!rc && o.write_depfile && !o.depfile && !(o.depfile = depfile = replace_ext(o.output, ".d")))
     rc = EXIT_MODEL_ERROR;
-  if (!rc &&
-      (strcmp(o.header, o.output) == 0 ||
-       (o.depfile && (strcmp(o.depfile, o.output) == 0 || strcmp(o.depfile, o.header) == 0)))) {
+  if (!rc && (same_file(o.header, o.output) ||
+              (o.depfile && (same_file(o.depfile, o.output) || same_file(o.depfile, o.header))))) {
     cli_error("compile: the output, header and depfile must be different files");
     rc = EXIT_USAGE;
   }

@@ -26,11 +26,13 @@ const char *engine_kind_name(engine_kind kind) {
 }
 
 static int open_aot(engine *e, pare_module *m, pare_err *err) {
-  char tmpl[] = "/tmp/pare-aot-XXXXXX";
-  if (!mkdtemp(tmpl)) return pare_errf(err, "cannot create a temporary folder");
+  const char *tmpdir = getenv("TMPDIR");
+  char tmpl[512];
+  snprintf(tmpl, sizeof tmpl, "%s/pare-aot-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+  if (!mkdtemp(tmpl)) return pare_errf(err, "cannot create a temporary folder in %s", tmpl);
   e->tmpdir = strdup(tmpl);
   if (!e->tmpdir) return pare_errf(err, "out of memory");
-  char obj[64], so[64];
+  char obj[600], so[600];
   snprintf(obj, sizeof obj, "%s/model.o", tmpl);
   snprintf(so, sizeof so, "%s/model.so", tmpl);
   if (pare_module_emit(m, PARE_EMIT_OBJ, obj, err)) return PARE_ERR;
@@ -110,7 +112,7 @@ void engine_close(engine *e) {
   if (e->dl) dlclose(e->dl);
   pare_jit_free(e->jit);
   if (e->tmpdir) {
-    char p[96];
+    char p[600];
     snprintf(p, sizeof p, "%s/model.o", e->tmpdir);
     unlink(p);
     snprintf(p, sizeof p, "%s/model.so", e->tmpdir);

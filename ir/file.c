@@ -6,6 +6,7 @@
 #include "ir/ir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,14 @@ static int write_all(int fd, const void *buf, size_t len, pare_err *err) {
     done += (size_t)put;
   }
   return PARE_OK;
+}
+
+int pare_write_file(const char *path, const void *buf, size_t len, pare_err *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return pare_errf(err, "cannot write: %s", strerror(errno));
+  int rc = write_all(fd, buf, len, err);
+  if (close(fd) != 0 && !rc) rc = pare_errf(err, "close failed: %s", strerror(errno));
+  return rc;
 }
 
 char *pare_temp_path_for(const char *path) {

@@ -302,6 +302,9 @@ int pare_graph_verify(const pare_graph *g, pare_err *err);
  * (pare_temp_path_for: "DIR/.BASE.XXXXXX", a mkstemp template the caller
  * frees) is renamed over path once complete; on error nothing is left. */
 int pare_write_file_atomic(const char *path, const void *buf, size_t len, pare_err *err);
+/* Writes len bytes to path directly (mode 0644): for a path that is itself
+ * temporary, such as a staged output about to be renamed into place. */
+int pare_write_file(const char *path, const void *buf, size_t len, pare_err *err);
 char *pare_temp_path_for(const char *path);
 
 /* String helpers (abort-free: return NULL on OOM). */
