@@ -3,6 +3,7 @@
  */
 #include "driver/cli.h"
 
+#include "driver/report.h"
 #include "frontend/onnx.h"
 #include "ir/text.h"
 #include "ops/ops.h"
@@ -117,7 +118,9 @@ const char cli_pass_usage[] =
     "  --print-before NAMES   ... before the named passes\n"
     "  --print-changed        ... after passes that changed it\n"
     "  --time-passes          time each pass\n"
-    "  --verify-each          verify the IR after each pass\n";
+    "  --verify-each          verify the IR after each pass\n"
+    "  --report FILE.json     per layer: parameters, bytes and FLOPs before and after\n"
+    "                         the pipeline, and what each pass decided\n";
 
 /* "--flag=value" or "--flag value": the value, advancing *i for the latter. */
 static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
@@ -143,6 +146,8 @@ int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f) {
     f->pm.print_after = v;
   else if ((v = flag_value(argc, argv, i, "--print-before")))
     f->pm.print_before = v;
+  else if ((v = flag_value(argc, argv, i, "--report")))
+    f->report = v;
   else if ((v = flag_value(argc, argv, i, "--passes"))) {
     pare_err err;
     pare_pipeline_free(&f->pipeline);
@@ -157,11 +162,25 @@ int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f) {
 }
 
 int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_err *err) {
-  if (f->pipeline.n == 0) return PARE_OK;
+  if (f->pipeline.n == 0 && !f->report) return PARE_OK;
   pare_pm_opts o = f->pm;
   o.print_elide_above = 64;
-  if (pare_pipeline_run(&f->pipeline, g, &o, err)) return pare_err_prefix(err, "%s", path);
-  return PARE_OK;
+  report r = {0};
+  if (f->report) {
+    char text[4096];
+    pare_pipeline_str(&f->pipeline, text, sizeof text);
+    if (report_begin(&r, g, path, text)) {
+      report_free(&r);
+      return pare_errf(err, "out of memory");
+    }
+    o.on_decision = report_on_decision, o.on_pass = report_on_pass, o.on_stat = report_on_stat;
+    o.user = &r;
+  }
+  int rc = pare_pipeline_run(&f->pipeline, g, &o, err);
+  if (rc) pare_err_prefix(err, "%s", path);
+  if (!rc && f->report) rc = report_end(&r, g, f->report, err);
+  report_free(&r);
+  return rc;
 }
 
 void cli_free_pass_flags(pass_flags *f) {

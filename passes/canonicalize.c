@@ -97,7 +97,7 @@ static int scaled_const(pare_graph *g, const pare_tensor *src, int64_t ch, int64
 
 /* Folds bn into the Conv or Gemm producing its input: W'[c] = W[c] * s[c],
  * b'[c] = b[c] * s[c] + t[c]. Returns 1 when folded. */
-static int fold_one(pare_graph *g, int k, pare_err *err) {
+static int fold_one(pare_graph *g, int k, pare_pass_ctx *ctx, pare_err *err) {
   pare_node *bn = g->nodes[k];
   int x = bn->inputs[0];
   pare_node *p = producer(g, x);
@@ -150,6 +150,10 @@ static int fold_one(pare_graph *g, int k, pare_err *err) {
       else
         p->inputs = grown, p->n_inputs = 3;
     }
+    if (rc == 0 && p->name)
+      pare_pass_decide_str(ctx, p->name, "folded", bn->name ? bn->name : "");
+    else if (rc == 0)
+      pare_pass_decide_str(ctx, g->values[x]->name, "folded", bn->name ? bn->name : "");
     if (rc == 0) {
       p->inputs[1] = nw;
       p->inputs[2] = nbv;
@@ -172,7 +176,7 @@ static int run_fold_batchnorm(pare_graph *g, const pare_opt_value *args, pare_pa
   int folded = 0;
   for (int k = 0; k < g->n_nodes; k++) {
     if (!is_op(g->nodes[k], "BatchNormalization")) continue;
-    int r = fold_one(g, k, err);
+    int r = fold_one(g, k, ctx, err);
     if (r < 0) return PARE_ERR;
     folded += r;
   }

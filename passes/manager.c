@@ -236,6 +236,8 @@ typedef struct pass_stat {
 
 struct pare_pass_ctx {
   int entry; /* the running pipeline entry */
+  const char *pass;
+  const pare_pm_opts *opts;
   int n_stats;
   pass_stat stats[MAX_STATS];
 };
@@ -248,6 +250,17 @@ void pare_pass_stat(pare_pass_ctx *ctx, const char *what, int64_t delta) {
       return;
     }
   if (ctx->n_stats < MAX_STATS) ctx->stats[ctx->n_stats++] = (pass_stat){ctx->entry, what, delta};
+}
+
+void pare_pass_decide(pare_pass_ctx *ctx, const char *layer, const char *key, double value) {
+  if (ctx && ctx->opts->on_decision)
+    ctx->opts->on_decision(ctx->opts->user, ctx->pass, layer, key, value, NULL);
+}
+
+void pare_pass_decide_str(pare_pass_ctx *ctx, const char *layer, const char *key,
+                          const char *value) {
+  if (ctx && ctx->opts->on_decision)
+    ctx->opts->on_decision(ctx->opts->user, ctx->pass, layer, key, 0, value);
 }
 
 /* Is `name` in the comma-separated list? */
@@ -309,11 +322,13 @@ int pare_pipeline_run(const pare_pipeline *p, pare_graph *g, const pare_pm_opts 
   pare_pass_ctx *ctx = calloc(1, sizeof *ctx);
   double *secs = calloc((size_t)p->n + 1, sizeof *secs);
   int rc = ctx && secs ? PARE_OK : pare_errf(err, "out of memory");
+  if (ctx) ctx->opts = o;
   for (int e = 0; rc == PARE_OK && e < p->n; e++) {
     const pare_pass_info *pi = p->entries[e].pass;
     if (in_list(o->print_before, pi->name)) rc = dump(out, "Before", pi->name, g, o, err);
     if (rc) break;
     ctx->entry = e;
+    ctx->pass = pi->name;
     int changed = 0;
     double t0 = now_s();
     rc = pi->run(g, p->entries[e].args, ctx, &changed, err);
@@ -327,7 +342,11 @@ int pare_pipeline_run(const pare_pipeline *p, pare_graph *g, const pare_pm_opts 
     }
     if (o->print_after_all || in_list(o->print_after, pi->name) || (o->print_changed && changed))
       rc = dump(out, "After", pi->name, g, o, err);
+    if (o->on_pass) o->on_pass(o->user, pi->name, secs[e], changed);
   }
+  for (int i = 0; rc == PARE_OK && o->on_stat && i < ctx->n_stats; i++)
+    o->on_stat(o->user, p->entries[ctx->stats[i].entry].pass->name, ctx->stats[i].what,
+               ctx->stats[i].value);
   if (rc == PARE_OK) report(out, p, o, ctx, secs);
   free(ctx);
   free(secs);

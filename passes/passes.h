@@ -75,6 +75,11 @@ const pare_pass_info *pare_pass_find(const char *name);
 
 /* Adds `delta` to the counter `what` of the running pass (for --stats). */
 void pare_pass_stat(pare_pass_ctx *ctx, const char *what, int64_t delta);
+/* Records what the running pass decided for one layer (the node that holds
+ * the layer's weights, by name): key = value, for the --report. */
+void pare_pass_decide(pare_pass_ctx *ctx, const char *layer, const char *key, double value);
+void pare_pass_decide_str(pare_pass_ctx *ctx, const char *layer, const char *key,
+                          const char *value);
 
 /* ------------------------------------------------------------ pipeline */
 
@@ -107,6 +112,13 @@ typedef struct pare_pm_opts {
   int stats;                 /* --stats */
   int verify_each;           /* --verify-each */
   int64_t print_elide_above; /* constants larger than this print elided (0 = all) */
+  /* Observers (may be NULL), e.g. for a report: each decision a pass
+   * records (value is NULL for numbers), each pass's time, each counter. */
+  void (*on_decision)(void *user, const char *pass, const char *layer, const char *key,
+                      double number, const char *value);
+  void (*on_pass)(void *user, const char *pass, double seconds, int changed);
+  void (*on_stat)(void *user, const char *pass, const char *what, int64_t value);
+  void *user;
 } pare_pm_opts;
 
 /* Runs p on g. opts may be NULL. Errors name the pass. */

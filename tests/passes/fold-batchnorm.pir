@@ -4,7 +4,7 @@
 # bias, so it gets b' = t. The BN's output keeps its name, now the conv's.
 # CHECK-DAG: const %y.w : f32[2,1,1,1] = dense<1, 3>
 # CHECK-DAG: const %y.b : f32[2] = dense<-0.5, 0>
-# CHECK: %y : f32[1,2,2,2] = Conv(%x, %y.w, %y.b)
+# CHECK: %y : f32[1,2,2,2] = Conv(%x, %y.w, %y.b) {kernel_shape = [1, 1] : ints} @conv
 # CHECK-NOT: BatchNormalization
 graph @bn opset 17 {
   input %x : f32[1,1,2,2]
@@ -13,7 +13,7 @@ graph @bn opset 17 {
   const %beta : f32[2] = dense<0.5, 0>
   const %mean : f32[2] = dense<1, 0>
   const %var : f32[2] = dense<3, 0>
-  %c : f32[1,2,2,2] = Conv(%x, %w) {kernel_shape = [1, 1]}
-  %y : f32[1,2,2,2] = BatchNormalization(%c, %gamma, %beta, %mean, %var) {epsilon = 1.0}
+  %c : f32[1,2,2,2] = Conv(%x, %w) {kernel_shape = [1, 1]} @conv
+  %y : f32[1,2,2,2] = BatchNormalization(%c, %gamma, %beta, %mean, %var) {epsilon = 1.0} @bn
   output %y
 }
