@@ -14,9 +14,8 @@
 #   NAME          symbol prefix and header name; default: <target> made a C
 #                 identifier
 #   INPUT_SHAPES  one --input-shape per entry, binding symbolic input dims
-#   PASSES        passed as `--passes <pipeline>`; needs a pare whose
-#                 `compile` has the pass manager (pare 0.1's does not: the
-#                 build stops at "unknown option '--passes'")
+#   PASSES        passed as `--passes <pipeline>` (see `pare passes`), e.g.
+#                 "fold-batchnorm,cleanup,dce"
 #   OPTIONS       further `pare compile` arguments as they are, e.g.
 #                 -O2 or --mcpu x86-64-v3 for code that runs on other CPUs
 #                 than the build machine's (pare's default is native)
