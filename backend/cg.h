@@ -120,6 +120,7 @@ extern const cg_op cg_ops_elementwise[]; /* emit_elementwise.c */
 extern const cg_op cg_ops_linear[];      /* emit_linear.c: Conv, ConvTranspose, Gemm, MatMul */
 extern const cg_op cg_ops_shape[];       /* emit_shape.c: data movement */
 extern const cg_op cg_ops_reduce[];      /* emit_reduce.c: reductions, softmax, pooling, norms */
+extern const cg_op cg_ops_misc[];        /* emit_misc.c: other dtypes, indexing, sorting, losses */
 
 const cg_op *cg_find_op(const char *op);
 

@@ -16,8 +16,9 @@
 
 /* ------------------------------------------------------------- op table */
 
-static const cg_op *const op_tables[] = {cg_ops_elementwise, cg_ops_linear, cg_ops_shape,
-                                         cg_ops_reduce};
+/* cg_ops_misc first: it takes the non-f32 nodes of ops cg_ops_elementwise also lists. */
+static const cg_op *const op_tables[] = {cg_ops_misc, cg_ops_elementwise, cg_ops_linear,
+                                         cg_ops_shape, cg_ops_reduce};
 
 const cg_op *cg_find_op(const char *op) {
   for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
