@@ -164,6 +164,18 @@ static int check_static(const pare_graph *g, pare_err *err) {
   return PARE_OK;
 }
 
+static int check_inputs_bound(const pare_graph *g, pare_err *err) {
+  for (int i = 0; i < g->n_inputs; i++) {
+    const pare_value *val = g->values[g->inputs[i]];
+    if (pare_shape_is_static(&val->shape)) continue;
+    char s[128];
+    pare_shape_str(&val->shape, s, sizeof s);
+    return pare_errf(err, "input '%s' has shape %s: bind it with --input-shape %s=D1,D2,...",
+                     val->name, s, val->name);
+  }
+  return PARE_OK;
+}
+
 /* Lists every node no emitter handles, all at once. */
 static int check_supported(const pare_graph *g, pare_err *err) {
   char list[PARE_ERR_LEN];
@@ -356,7 +368,9 @@ static int emit_kernels(cg *c, const cg_fusion *f, pare_module *m, pare_err *err
 }
 
 pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_err *err) {
-  if (check_supported(g, err) || check_static(g, err)) return NULL;
+  /* The likeliest cause first: an input left unbound leaves shape ops
+   * behind that would otherwise be reported as unsupported. */
+  if (check_inputs_bound(g, err) || check_supported(g, err) || check_static(g, err)) return NULL;
   pare_module *m = calloc(1, sizeof *m);
   if (!m) {
     pare_errf(err, "out of memory");
