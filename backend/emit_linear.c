@@ -15,6 +15,7 @@
 #include "ops/ops.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,475 @@ void gemm_emit(cg *c, const gemm_desc *d) {
   if (nvec > 0) gemm_rows(c, d, nvec, CG_VW, cg_i64(c, n_full));
   int tail = (int)(rest % CG_VW);
   if (tail > 0) gemm_rows(c, d, tail, 1, cg_i64(c, n_full + (int64_t)nvec * CG_VW));
+}
+
+/* ---------------------------------------------------------- sparse GEMM */
+
+/*
+ * Weights with a SPARSE encoding (ir.h: CSR over [dim0, rest]) run on a
+ * sparse kernel when their density is at most SPARSE_*_MAX_DENSITY; only
+ * the CSR arrays reach the object file, never the dense tensor. The kernel
+ * computes C[m][n] = sum over the nonzeros (k, v) of weight row m of
+ * v * B[k][n]. Columns go in blocks of SPARSE_NB: each block of B, [K][NB],
+ * is first made contiguous in an L1-resident panel (copied from a strided
+ * B, or laid out so by whoever built B); then per weight row the nonzeros
+ * are streamed (index, value) and each adds v * B[k][n0..n0+NB) to vector
+ * accumulators. SPARSE_UNROLL interleaved accumulator sets hide the FMA
+ * latency (one row alone is a dependency chain). A last partial block runs
+ * as whole vectors over the zero-padded panel and stores its valid lanes.
+ *
+ * Conv: the weight [CO][C/G*KH*KW] is the GEMM's A operand as stored; B is
+ * the im2col matrix (whole) or panel, the epilogue is the dense path's.
+ * Gemm/MatMul: the weight must be the left operand, so the product is
+ * computed transposed, out^T = W * A^T, with W's rows the output features
+ * ([N][K]: Gemm with transB=1 as stored, transposed at compile time from
+ * [K][N] otherwise) and A^T built at run time in scratch, block by block
+ * ([M/NB][K][NB], 8x8 register transposes; Gemm transA=1 has A^T in place).
+ * Stores then go lane by lane through the epilogue with the output's
+ * coordinates.
+ *
+ * The emitted form: row pointers as i32 [rows + 1] (the IR's are i64),
+ * column indices i32 and values f32 [nnz], in the orientation above.
+ *
+ * Thresholds: measured on the MNIST CNN (AMD EPYC Zen 3, AVX2, medians of
+ * whole-model runs with every pruned layer forced sparse or dense); above
+ * them the dense kernel is as fast or faster and the dense weights
+ * (value->init, which holds the zeros) are emitted instead.
+ */
+#define SPARSE_CONV_MAX_DENSITY 0.40
+#define SPARSE_GEMM_MAX_DENSITY 0.40
+#define SPARSE_NV               2 /* vectors per column block */
+#define SPARSE_NB               (SPARSE_NV * CG_VW)
+#define SPARSE_UNROLL           2   /* interleaved accumulator sets */
+#define SPARSE_KC               384 /* reduction chunk: a [KC][NB] slice of B is 24 KiB */
+
+/* The CSR as the kernels read it. With K > SPARSE_KC the reduction is cut
+ * into chunks of SPARSE_KC and the nonzeros ordered (chunk, row, k): row
+ * r's nonzeros of chunk h are [row_ptr[h*rows + r], row_ptr[h*rows + r + 1]),
+ * so each pass over the rows touches one L1-sized slice of B. */
+typedef struct sparse_w {
+  int64_t rows, cols, nnz, chunks;
+  LLVMValueRef row_ptr, col_idx, values; /* i32 [chunks*rows+1], i32 [nnz], f32 [nnz] */
+} sparse_w;
+
+typedef enum sparse_b {
+  SPARSE_B_STRIDED = 0, /* B[k][n] at B + k*ldb + n: copied block by block into a panel */
+  SPARSE_B_BLOCKED = 1, /* block-major [N/NB][K][NB], zero-padded (ldb unused) */
+} sparse_b;
+
+typedef struct sparse_desc {
+  const sparse_w *w;
+  int64_t M;         /* weight rows to compute */
+  LLVMValueRef row0; /* first weight row (i64) */
+  int64_t N;         /* columns of the product */
+  LLVMValueRef B, C;
+  sparse_b b_layout;
+  int b_offsets; /* col_idx holds element offsets into the block's B, not k */
+  int64_t ldb, ldc;
+  int transposed;        /* C[n][m] at C + n*ldc + m instead of C + m*ldc + n */
+  LLVMValueRef bias;     /* per weight row (indexed by m), or NULL */
+  LLVMValueRef bias_col; /* transposed only: per column, or NULL */
+  float alpha;           /* 0 is read as 1 */
+  int accumulate;
+  /* Epilogue coordinates: not transposed (epi_b, epi_r0 + m, epi_p0 + n);
+   * transposed (epi_b, n, m), or (n / epi_rows, n % epi_rows, m) when
+   * epi_rows > 0 (MatMul with a batch dim). */
+  int epilogue;
+  LLVMValueRef epi_b, epi_r0, epi_p0;
+  int64_t epi_rows;
+} sparse_desc;
+
+/* for (iv = start; iv < end; iv += step) with run-time bounds; closed by
+ * cg_for_end. After the loop, l->iv holds the first value not run. */
+static LLVMValueRef rt_for_begin(cg *c, cg_loop *l, LLVMValueRef start, LLVMValueRef end,
+                                 int64_t step) {
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+  l->header = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "sloop");
+  l->body = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "sbody");
+  l->exit = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "sdone");
+  l->step = step;
+  LLVMBuildBr(c->b, l->header);
+  LLVMPositionBuilderAtEnd(c->b, l->header);
+  l->iv = LLVMBuildPhi(c->b, c->i64, "t");
+  LLVMAddIncoming(l->iv, &start, &pre, 1);
+  LLVMValueRef more = LLVMBuildICmp(c->b, LLVMIntSLT, l->iv, end, "");
+  LLVMBuildCondBr(c->b, more, l->body, l->exit);
+  LLVMPositionBuilderAtEnd(c->b, l->body);
+  return l->iv;
+}
+
+static LLVMValueRef load_i32(cg *c, LLVMValueRef base, LLVMValueRef idx) {
+  LLVMValueRef v = LLVMBuildLoad2(c->b, c->i32, cg_gep(c, c->i32, base, idx), "");
+  LLVMSetAlignment(v, 4);
+  return LLVMBuildSExt(c->b, v, c->i64, "");
+}
+
+/* acc[j] += v * panel[k*NB + j*8] for the nonzero at index t. */
+static void sparse_step(cg *c, const sparse_desc *d, int nv, LLVMValueRef panel, LLVMValueRef t,
+                        LLVMValueRef *acc) {
+  LLVMTypeRef vt = cg_ftype(c, CG_VW);
+  LLVMValueRef k = load_i32(c, d->w->col_idx, t);
+  LLVMValueRef v = cg_splat(c, cg_loadf(c, d->w->values, t, 1), CG_VW);
+  LLVMValueRef brow = d->b_offsets ? k : cg_madd(c, k, SPARSE_NB, cg_i64(c, 0));
+  for (int j = 0; j < nv; j++) {
+    LLVMValueRef b = cg_loadf(c, panel, cg_add(c, brow, cg_i64(c, j * CG_VW)), CG_VW);
+    LLVMValueRef cur = LLVMBuildLoad2(c->b, vt, acc[j], "");
+    LLVMBuildStore(c->b, cg_fma(c, v, b, cur), acc[j]);
+  }
+}
+
+/* Can a partial vector run through the epilogue whole? Yes when no fused
+ * operand is read along the columns (per-channel and scalar operands only):
+ * its loads then stay in bounds whatever the lanes. */
+static int epilogue_lanes_free(const cg *c) {
+  if (!c->epi_active) return 1;
+  for (int k = 0; k < c->epi.n_ops; k++)
+    if (!c->epi.ops[k].is_scalar && c->epi.st[k][2] != 0) return 0;
+  return 1;
+}
+
+/* Stores the first `valid` lanes of v at base[idx] in pieces of 4, 2 and 1
+ * lanes (masked stores are slow on some x86 cores). */
+static void store_lanes(cg *c, LLVMValueRef v, LLVMValueRef base, LLVMValueRef idx, int valid) {
+  int at = 0;
+  for (int piece = 4; piece >= 1; piece /= 2) {
+    if (valid - at < piece) continue;
+    LLVMValueRef lanes[4];
+    for (int l = 0; l < piece; l++) lanes[l] = LLVMConstInt(c->i32, (unsigned)(at + l), 0);
+    LLVMValueRef part = piece == 1
+                            ? LLVMBuildExtractElement(c->b, v, lanes[0], "")
+                            : LLVMBuildShuffleVector(c->b, v, LLVMGetUndef(LLVMTypeOf(v)),
+                                                     LLVMConstVector(lanes, (unsigned)piece), "");
+    cg_storef(c, part, base, cg_add(c, idx, cg_i64(c, at)), piece);
+    at += piece;
+  }
+}
+
+/* Stores the finished vector v of weight row m, columns n..n+8, of which
+ * the first `valid` are real. */
+static void sparse_store(cg *c, const sparse_desc *d, LLVMValueRef v, int valid, LLVMValueRef m,
+                         LLVMValueRef n) {
+  const int w = CG_VW;
+  if (d->alpha != 0 && d->alpha != 1) v = LLVMBuildFMul(c->b, v, cg_fconst(c, d->alpha, w), "");
+  if (d->bias) v = LLVMBuildFAdd(c->b, v, cg_splat(c, cg_loadf(c, d->bias, m, 1), w), "");
+  if (!d->transposed && (valid == w || (!d->accumulate && epilogue_lanes_free(c)))) {
+    LLVMValueRef idx = cg_madd(c, m, d->ldc, n);
+    if (d->accumulate) v = LLVMBuildFAdd(c->b, v, cg_loadf(c, d->C, idx, w), "");
+    if (d->epilogue)
+      v = cg_epilogue_apply(c, v, d->epi_b, cg_add(c, d->epi_r0, m), cg_add(c, d->epi_p0, n), w);
+    if (valid == w)
+      cg_storef(c, v, d->C, idx, w);
+    else
+      store_lanes(c, v, d->C, idx, valid);
+    return;
+  }
+  /* Lane by lane: partial vectors, and transposed stores (column n + l of
+   * the product is row n + l of the output). */
+  for (int l = 0; l < valid; l++) {
+    LLVMValueRef col = cg_add(c, n, cg_i64(c, l));
+    LLVMValueRef s = LLVMBuildExtractElement(c->b, v, LLVMConstInt(c->i32, (unsigned)l, 0), "");
+    LLVMValueRef idx = d->transposed ? cg_madd(c, col, d->ldc, m) : cg_madd(c, m, d->ldc, col);
+    if (d->bias_col) s = LLVMBuildFAdd(c->b, s, cg_loadf(c, d->bias_col, col, 1), "");
+    if (d->accumulate) s = LLVMBuildFAdd(c->b, s, cg_loadf(c, d->C, idx, 1), "");
+    if (d->epilogue && !d->transposed) {
+      s = cg_epilogue_apply(c, s, d->epi_b, cg_add(c, d->epi_r0, m), cg_add(c, d->epi_p0, col), 1);
+    } else if (d->epilogue) {
+      LLVMValueRef b = d->epi_b, r = col;
+      if (d->epi_rows > 0) {
+        b = LLVMBuildSDiv(c->b, col, cg_i64(c, d->epi_rows), "");
+        r = LLVMBuildSRem(c->b, col, cg_i64(c, d->epi_rows), "");
+      }
+      s = cg_epilogue_apply(c, s, b, r, m, 1);
+    }
+    cg_storef(c, s, d->C, idx, 1);
+  }
+}
+
+/* Every weight row for one block of nv vectors at column n0 whose B is
+ * `panel` ([K][NB]); `valid` of its nv*8 columns are real. */
+static void sparse_rows(cg *c, const sparse_desc *d, int nv, int valid, LLVMValueRef n0,
+                        LLVMValueRef panel) {
+  LLVMTypeRef vt = cg_ftype(c, CG_VW);
+  enum { U = SPARSE_UNROLL };
+  LLVMValueRef acc[U][SPARSE_NV];
+  for (int u = 0; u < U; u++)
+    for (int j = 0; j < nv; j++) acc[u][j] = cg_alloca(c, vt);
+  /* Several chunks: partial sums of the block wait in a [M][NB] tile. */
+  int64_t chunks = d->w->chunks;
+  LLVMValueRef tile = chunks > 1 ? cg_scratch(c, d->M * SPARSE_NB * 4) : NULL;
+  cg_loop hl, ml, tl;
+  LLVMValueRef h = chunks > 1 ? cg_for_begin(c, &hl, 0, chunks, 1) : cg_i64(c, 0);
+  LLVMValueRef m = cg_for_begin(c, &ml, 0, d->M, 1);
+  LLVMValueRef row = cg_madd(c, h, d->w->rows, cg_add(c, d->row0, m));
+  LLVMValueRef start = load_i32(c, d->w->row_ptr, row);
+  LLVMValueRef end = load_i32(c, d->w->row_ptr, cg_add(c, row, cg_i64(c, 1)));
+  for (int u = 0; u < U; u++)
+    for (int j = 0; j < nv; j++) LLVMBuildStore(c->b, cg_fconst(c, 0.0f, CG_VW), acc[u][j]);
+  /* U nonzeros at a time into U accumulator sets (runs are padded to a
+   * multiple of U). */
+  LLVMValueRef t = rt_for_begin(c, &tl, start, end, U);
+  for (int u = 0; u < U; u++) sparse_step(c, d, nv, panel, cg_add(c, t, cg_i64(c, u)), acc[u]);
+  cg_for_end(c, &tl);
+  LLVMValueRef v[SPARSE_NV];
+  for (int j = 0; j < nv; j++) {
+    v[j] = LLVMBuildLoad2(c->b, vt, acc[0][j], "");
+    for (int u = 1; u < U; u++)
+      v[j] = LLVMBuildFAdd(c->b, v[j], LLVMBuildLoad2(c->b, vt, acc[u][j], ""), "");
+  }
+  LLVMBasicBlockRef done = NULL;
+  if (chunks > 1) {
+    /* Chunk 0 starts the tile, later ones add to it; the last stores. */
+    LLVMValueRef first = LLVMBuildICmp(c->b, LLVMIntEQ, h, cg_i64(c, 0), "");
+    LLVMValueRef last = LLVMBuildICmp(c->b, LLVMIntEQ, h, cg_i64(c, chunks - 1), "");
+    LLVMValueRef trow = cg_madd(c, m, SPARSE_NB, cg_i64(c, 0));
+    for (int j = 0; j < nv; j++) {
+      LLVMValueRef prev = cg_loadf(c, tile, cg_add(c, trow, cg_i64(c, j * CG_VW)), CG_VW);
+      v[j] = LLVMBuildSelect(c->b, first, v[j], LLVMBuildFAdd(c->b, v[j], prev, ""), "");
+    }
+    LLVMBasicBlockRef keep = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "partial");
+    LLVMBasicBlockRef fin = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "final");
+    done = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "stored");
+    LLVMBuildCondBr(c->b, last, fin, keep);
+    LLVMPositionBuilderAtEnd(c->b, keep);
+    for (int j = 0; j < nv; j++)
+      cg_storef(c, v[j], tile, cg_add(c, trow, cg_i64(c, j * CG_VW)), CG_VW);
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, fin);
+  }
+  for (int j = 0; j < nv; j++) {
+    int lanes = valid - j * CG_VW;
+    sparse_store(c, d, v[j], lanes < CG_VW ? lanes : CG_VW, m, cg_add(c, n0, cg_i64(c, j * CG_VW)));
+  }
+  if (done) {
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, done);
+  }
+  cg_for_end(c, &ml);
+  if (chunks > 1) cg_for_end(c, &hl);
+}
+
+/* One column block: its panel, then the rows. */
+static void sparse_block(cg *c, const sparse_desc *d, LLVMValueRef panel, int nv, int valid,
+                         LLVMValueRef n0) {
+  int64_t K = d->w->cols;
+  if (d->b_layout == SPARSE_B_BLOCKED) {
+    /* Block n0/NB starts at n0*K. */
+    sparse_rows(c, d, nv, valid, n0, cg_gep(c, c->f32, d->B, cg_madd(c, n0, K, cg_i64(c, 0))));
+    return;
+  }
+  cg_loop kl;
+  LLVMValueRef k = cg_for_begin(c, &kl, 0, K, 1);
+  LLVMValueRef dst = cg_gep(c, c->f32, panel, cg_madd(c, k, SPARSE_NB, cg_i64(c, 0)));
+  cg_copy_floats(c, dst, cg_gep(c, c->f32, d->B, cg_madd(c, k, d->ldb, n0)), valid);
+  if (valid < nv * CG_VW)
+    cg_zero_floats(c, cg_gep(c, c->f32, dst, cg_i64(c, valid)), nv * CG_VW - valid);
+  cg_for_end(c, &kl);
+  sparse_rows(c, d, nv, valid, n0, panel);
+}
+
+static void sparse_emit(cg *c, const sparse_desc *d) {
+  const int64_t nb = SPARSE_NB;
+  LLVMValueRef panel =
+      d->b_layout == SPARSE_B_BLOCKED ? NULL : cg_scratch(c, d->w->cols * SPARSE_NB * 4);
+  int64_t n_full = d->N / nb * nb;
+  if (n_full == nb) {
+    sparse_block(c, d, panel, SPARSE_NV, (int)nb, cg_i64(c, 0));
+  } else if (n_full > 0) {
+    cg_loop nl;
+    LLVMValueRef n0 = cg_for_begin(c, &nl, 0, n_full, nb);
+    sparse_block(c, d, panel, SPARSE_NV, (int)nb, n0);
+    cg_for_end(c, &nl);
+  }
+  int rest = (int)(d->N - n_full);
+  if (rest > 0) sparse_block(c, d, panel, (rest + CG_VW - 1) / CG_VW, rest, cg_i64(c, n_full));
+}
+
+/* If value v has a SPARSE encoding the kernels can run at its density,
+ * emits its CSR arrays into *sw (rows = output features, cols = the
+ * reduction; `transpose`: the IR's [dim0, rest] is [cols, rows]; col_map,
+ * if set, replaces each column index k by col_map[k]) and returns 1; 0 to
+ * use the dense kernel; PARE_ERR on failure. */
+static int sparse_weight(cg *c, int v, int transpose, const int32_t *col_map, double max_density,
+                         sparse_w *sw, pare_err *err) {
+  const pare_value *val = c->g->values[v];
+  const pare_encoding *e = val->enc;
+  const pare_shape *s = &val->shape;
+  if (!e || e->kind != PARE_ENC_SPARSE || e->outliers || s->rank < 1 || !e->row_ptr ||
+      !e->col_idx || !e->values || e->row_ptr->dtype != PARE_I64 || e->col_idx->dtype != PARE_I32 ||
+      e->values->dtype != PARE_F32)
+    return 0;
+  int64_t numel = cg_numel(c, v), d0 = s->dims[0], rest = d0 ? numel / d0 : 0;
+  const int64_t *rp = e->row_ptr->data;
+  const int32_t *ci = e->col_idx->data;
+  const float *vals = e->values->data;
+  if (pare_tensor_numel(e->row_ptr) != d0 + 1 || numel == 0) return 0;
+  int64_t nnz = rp[d0];
+  if (getenv("PARE_TMP_SPARSE_MAX_DENSITY"))
+    max_density = atof(getenv("PARE_TMP_SPARSE_MAX_DENSITY")); /* TEMP */
+  if (nnz > INT32_MAX || (double)nnz > max_density * (double)numel) return 0;
+  int64_t rows = transpose ? rest : d0, cols = transpose ? d0 : rest;
+  int64_t chunks = (cols + SPARSE_KC - 1) / SPARSE_KC;
+  if (chunks < 1) chunks = 1;
+  /* Each (chunk, row) run is padded with zeros to a multiple of
+   * SPARSE_UNROLL: at most chunks*rows*(U-1) more entries. */
+  int64_t cap = nnz + chunks * rows * (SPARSE_UNROLL - 1);
+  if (cap > INT32_MAX) return 0;
+  sw->rows = rows, sw->cols = cols, sw->chunks = chunks;
+  pare_shape rs = {.rank = 1, .dims = {chunks * rows + 1}}, ns = {.rank = 1, .dims = {cap}};
+  pare_tensor *orp = pare_tensor_new(PARE_I32, &rs, err);
+  pare_tensor *oci = orp ? pare_tensor_new(PARE_I32, &ns, err) : NULL;
+  pare_tensor *ov = oci ? pare_tensor_new(PARE_F32, &ns, err) : NULL;
+  /* The CSR in the kernel's orientation first (row pointers rrp, columns
+   * rci, values rv), then reordered by chunk. */
+  int64_t *rrp = ov ? calloc((size_t)rows + 1, sizeof *rrp) : NULL;
+  int32_t *rci = rrp ? malloc((size_t)nnz * sizeof *rci + 1) : NULL;
+  float *rv = rci ? malloc((size_t)nnz * sizeof *rv + 1) : NULL;
+  int64_t *fill = rv ? malloc(((size_t)rows + 1) * sizeof *fill) : NULL;
+  if (!fill) {
+    pare_tensor_free(orp);
+    pare_tensor_free(oci);
+    pare_tensor_free(ov);
+    free(rrp);
+    free(rci);
+    free(rv);
+    return ov ? pare_errf(err, "out of memory") : PARE_ERR;
+  }
+  if (!transpose) {
+    memcpy(rrp, rp, ((size_t)rows + 1) * sizeof *rrp);
+    memcpy(rci, ci, (size_t)nnz * sizeof *rci);
+    memcpy(rv, vals, (size_t)nnz * sizeof *rv);
+    /* The IR does not require sorted columns: insertion-sort each row
+     * (already sorted, as the prune pass writes them, costs one pass). */
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t i = rrp[r] + 1; i < rrp[r + 1]; i++)
+        for (int64_t j = i; j > rrp[r] && rci[j - 1] > rci[j]; j--) {
+          int32_t tc = rci[j];
+          float tv = rv[j];
+          rci[j] = rci[j - 1], rv[j] = rv[j - 1];
+          rci[j - 1] = tc, rv[j - 1] = tv;
+        }
+  } else {
+    /* CSR of the transpose: count per column, prefix sums, scatter (rows
+     * in order, so each new row's columns come out sorted). */
+    for (int64_t i = 0; i < nnz; i++) rrp[ci[i] + 1]++;
+    for (int64_t r = 0; r < rows; r++) rrp[r + 1] += rrp[r];
+    memcpy(fill, rrp, (size_t)rows * sizeof *fill);
+    for (int64_t r = 0; r < d0; r++)
+      for (int64_t i = rp[r]; i < rp[r + 1]; i++) {
+        int64_t at = fill[ci[i]]++;
+        rci[at] = (int32_t)r;
+        rv[at] = vals[i];
+      }
+  }
+  /* Chunk-major: each row's columns are sorted, so the part of a row in
+   * chunk h is the run of columns in [h*KC, (h+1)*KC); fill[r] walks it. */
+  int32_t *p = orp->data, *q = oci->data;
+  float *x = ov->data;
+  int64_t at = 0;
+  memcpy(fill, rrp, ((size_t)rows + 1) * sizeof *fill);
+  for (int64_t h = 0; h < chunks; h++)
+    for (int64_t r = 0; r < rows; r++) {
+      p[h * rows + r] = (int32_t)at;
+      int64_t begin = at;
+      for (; fill[r] < rrp[r + 1] && rci[fill[r]] < (h + 1) * SPARSE_KC; fill[r]++, at++) {
+        q[at] = col_map ? col_map[rci[fill[r]]] : rci[fill[r]];
+        x[at] = rv[fill[r]];
+      }
+      for (; (at - begin) % SPARSE_UNROLL; at++) q[at] = col_map ? col_map[0] : 0, x[at] = 0;
+    }
+  p[chunks * rows] = (int32_t)at;
+  sw->nnz = at;
+  /* Only the entries used reach the object. */
+  oci->shape.dims[0] = ov->shape.dims[0] = at;
+  oci->nbytes = ov->nbytes = (size_t)at * 4;
+  free(rrp);
+  free(rci);
+  free(rv);
+  free(fill);
+  /* The kernel's work is the padded entries (which matters when rows hold
+   * few nonzeros, e.g. a 3x3 conv over one channel). */
+  if ((double)at > max_density * (double)numel) {
+    pare_tensor_free(orp);
+    pare_tensor_free(oci);
+    pare_tensor_free(ov);
+    return 0;
+  }
+  char name[256];
+  snprintf(name, sizeof name, "%s.row_ptr", val->name);
+  sw->row_ptr = cg_const_tensor(c, orp, name);
+  snprintf(name, sizeof name, "%s.col_idx", val->name);
+  sw->col_idx = cg_const_tensor(c, oci, name);
+  snprintf(name, sizeof name, "%s.values", val->name);
+  sw->values = cg_const_tensor(c, ov, name);
+  pare_tensor_free(orp);
+  pare_tensor_free(oci);
+  pare_tensor_free(ov);
+  return 1;
+}
+
+static LLVMValueRef shuffle8(cg *c, LLVMValueRef a, LLVMValueRef b, const int *mask) {
+  LLVMValueRef m[8];
+  for (int i = 0; i < 8; i++) m[i] = LLVMConstInt(c->i32, (unsigned)mask[i], 0);
+  return LLVMBuildShuffleVector(c->b, a, b, LLVMConstVector(m, 8), "");
+}
+
+/* Transposes the 8x8 tile r[i][j] in place (r[j][i] after): unpack pairs,
+ * combine pairs of pairs, swap 128-bit halves (24 shuffles). */
+static void transpose8x8(cg *c, LLVMValueRef *r) {
+  static const int lo[8] = {0, 8, 1, 9, 4, 12, 5, 13}, hi[8] = {2, 10, 3, 11, 6, 14, 7, 15};
+  static const int lo2[8] = {0, 1, 8, 9, 4, 5, 12, 13}, hi2[8] = {2, 3, 10, 11, 6, 7, 14, 15};
+  static const int low[8] = {0, 1, 2, 3, 8, 9, 10, 11}, high[8] = {4, 5, 6, 7, 12, 13, 14, 15};
+  LLVMValueRef L[4], H[4], X[2][4];
+  for (int p = 0; p < 4; p++) {
+    L[p] = shuffle8(c, r[2 * p], r[2 * p + 1], lo);
+    H[p] = shuffle8(c, r[2 * p], r[2 * p + 1], hi);
+  }
+  /* X[q][j]: rows 4q..4q+3 of columns j (low half) and j+4 (high half). */
+  for (int q = 0; q < 2; q++) {
+    X[q][0] = shuffle8(c, L[2 * q], L[2 * q + 1], lo2);
+    X[q][1] = shuffle8(c, L[2 * q], L[2 * q + 1], hi2);
+    X[q][2] = shuffle8(c, H[2 * q], H[2 * q + 1], lo2);
+    X[q][3] = shuffle8(c, H[2 * q], H[2 * q + 1], hi2);
+  }
+  for (int j = 0; j < 4; j++) {
+    r[j] = shuffle8(c, X[0][j], X[1][j], low);
+    r[j + 4] = shuffle8(c, X[0][j], X[1][j], high);
+  }
+}
+
+/* A^T for the sparse kernel in scratch, block-major [ceil(M/NB)][K][NB]
+ * (SPARSE_B_BLOCKED) from A [M][K] with row stride lda; columns past M up
+ * to the next multiple of 8 are zero. */
+static LLVMValueRef transpose_to_blocks(cg *c, LLVMValueRef a, int64_t M, int64_t K, int64_t lda) {
+  const int64_t nb = SPARSE_NB;
+  int64_t blocks = (M + nb - 1) / nb;
+  LLVMValueRef at = cg_scratch(c, blocks * K * nb * 4);
+  int64_t k_full = K / CG_VW * CG_VW;
+  for (int64_t m0 = 0; m0 < M; m0 += CG_VW) {
+    int rows = M - m0 < CG_VW ? (int)(M - m0) : CG_VW;
+    /* Row m0 + i of A^T's block: column (m0 % NB) + i of block m0 / NB. */
+    LLVMValueRef blk = cg_gep(c, c->f32, at, cg_i64(c, m0 / nb * K * nb + m0 % nb));
+    if (k_full > 0) {
+      cg_loop kl;
+      LLVMValueRef k0 = cg_for_begin(c, &kl, 0, k_full, CG_VW);
+      LLVMValueRef r[8];
+      for (int i = 0; i < CG_VW; i++)
+        r[i] = i < rows ? cg_loadf(c, a, cg_madd(c, k0, 1, cg_i64(c, (m0 + i) * lda)), CG_VW)
+                        : cg_fconst(c, 0.0f, CG_VW);
+      transpose8x8(c, r);
+      for (int j = 0; j < CG_VW; j++)
+        cg_storef(c, r[j], blk, cg_madd(c, k0, nb, cg_i64(c, j * nb)), CG_VW);
+      cg_for_end(c, &kl);
+    }
+    for (int64_t k = k_full; k < K; k++) {
+      LLVMValueRef vec = LLVMConstNull(cg_ftype(c, CG_VW));
+      for (int i = 0; i < rows; i++)
+        vec = LLVMBuildInsertElement(c->b, vec, cg_loadf(c, a, cg_i64(c, (m0 + i) * lda + k), 1),
+                                     LLVMConstInt(c->i32, (unsigned)i, 0), "");
+      cg_storef(c, vec, blk, cg_i64(c, k * nb), CG_VW);
+    }
+  }
+  return at;
 }
 
 /* --------------------------------------------------------- conv helpers */
@@ -399,12 +869,14 @@ typedef struct conv_gemm {
   int64_t Cg, COg, K, P, group_floats;
   LLVMValueRef A, x, y, bias, n, gi;
   int a_packed;
+  const sparse_w *sp; /* the weight runs on the sparse kernel, or NULL */
 } conv_gemm;
 
 static void conv_gemm_desc(cg *c, const conv_gemm *cv, gemm_desc *d) {
   memset(d, 0, sizeof *d);
   d->M = cv->COg, d->K = cv->K;
-  d->A = cg_gep(c, c->f32, cv->A, cg_madd(c, cv->gi, cv->group_floats, cg_i64(c, 0)));
+  d->A = cv->A ? cg_gep(c, c->f32, cv->A, cg_madd(c, cv->gi, cv->group_floats, cg_i64(c, 0)))
+               : NULL; /* the sparse kernel reads no A */
   d->a_packed = cv->a_packed;
   d->lda = cv->K, d->a_cs = 1;
   d->ldc = cv->P;
@@ -413,6 +885,22 @@ static void conv_gemm_desc(cg *c, const conv_gemm *cv, gemm_desc *d) {
   d->bias_per_row = 1;
   d->epilogue = 1, d->epi_b = cv->n, d->epi_r0 = cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0));
   d->epi_p0 = cg_i64(c, 0);
+}
+
+/* The sparse kernel over B [K][N] (layout and row stride ldb) into C (row
+ * stride P), whose first pixel is p0. */
+static void conv_sparse(cg *c, const conv_gemm *cv, LLVMValueRef B, sparse_b layout, int64_t N,
+                        int64_t ldb, LLVMValueRef C, LLVMValueRef p0) {
+  sparse_desc d;
+  memset(&d, 0, sizeof d);
+  d.w = cv->sp;
+  d.M = cv->COg, d.row0 = cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0));
+  d.N = N;
+  d.B = B, d.b_layout = layout, d.ldb = ldb;
+  d.C = C, d.ldc = cv->P;
+  d.bias = cv->bias ? cg_gep(c, c->f32, cv->bias, cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0))) : NULL;
+  d.epilogue = 1, d.epi_b = cv->n, d.epi_r0 = d.row0, d.epi_p0 = p0;
+  sparse_emit(c, &d);
 }
 
 /* The group's input image; copied into a zero-padded scratch image when the
@@ -454,47 +942,61 @@ static void conv_whole(cg *c, conv_gemm *cv) {
     d.B = col;
   }
   d.C = conv_out(c, cv);
-  gemm_emit(c, &d);
+  if (cv->sp)
+    conv_sparse(c, cv, d.B, SPARSE_B_STRIDED, cv->P, cv->P, d.C, cg_i64(c, 0));
+  else
+    gemm_emit(c, &d);
 }
 
-/* Fills panel[k][0..width) with the im2col rows of output pixels
- * (oh, ow0..ow0+width) for every k = (ci*KH + kh)*KW + kw. */
+/* Fills panel[k][0..width) (row stride ldp) with the im2col rows of output
+ * pixels (oh, ow0..ow0+width) for every k = (ci*KH + kh)*KW + kw; columns
+ * width..ldp are zeroed. */
 static void pack_panel(cg *c, const conv_gemm *cv, LLVMValueRef img, int64_t Hp, int64_t Wp,
-                       LLVMValueRef oh, LLVMValueRef ow0, int64_t width, LLVMValueRef panel) {
+                       LLVMValueRef oh, LLVMValueRef ow0, int64_t width, int64_t ldp,
+                       LLVMValueRef panel) {
   const conv_geom *g = cv->g;
   cg_loop cl;
   LLVMValueRef ci = cg_for_begin(c, &cl, 0, cv->Cg, 1);
   LLVMValueRef plane = cg_madd(c, ci, Hp * Wp, cg_madd(c, ow0, g->sw, cg_i64(c, 0)));
-  LLVMValueRef krow = cg_madd(c, ci, g->KH * g->KW * width, cg_i64(c, 0));
+  LLVMValueRef krow = cg_madd(c, ci, g->KH * g->KW * ldp, cg_i64(c, 0));
   for (int64_t kh = 0; kh < g->KH; kh++) {
     LLVMValueRef ih = cg_madd(c, oh, g->sh, cg_i64(c, kh * g->dh));
     LLVMValueRef row = cg_madd(c, ih, Wp, plane);
     for (int64_t kw = 0; kw < g->KW; kw++) {
       LLVMValueRef src = cg_gep(c, c->f32, img, cg_add(c, row, cg_i64(c, kw * g->dw)));
       LLVMValueRef dst =
-          cg_gep(c, c->f32, panel, cg_add(c, krow, cg_i64(c, (kh * g->KW + kw) * width)));
+          cg_gep(c, c->f32, panel, cg_add(c, krow, cg_i64(c, (kh * g->KW + kw) * ldp)));
       strided_copy(c, dst, src, width, g->sw);
+      if (ldp > width) cg_zero_floats(c, cg_gep(c, c->f32, dst, cg_i64(c, width)), ldp - width);
     }
   }
   cg_for_end(c, &cl);
 }
 
-/* Per output row, per GEMM_NR-pixel panel: pack the panel's im2col rows
- * into an L1/L2-resident buffer and run every row block of the GEMM on it. */
+/* Per output row, per GEMM_NR-pixel panel (SPARSE_NB for the sparse
+ * kernel, whose panels are always NB floats wide): pack the panel's im2col
+ * rows into an L1/L2-resident buffer and run every row block of the GEMM
+ * on it. */
 static void conv_panels(cg *c, conv_gemm *cv) {
   const conv_geom *g = cv->g;
-  int64_t Hp, Wp;
+  int64_t Hp, Wp, pw = cv->sp ? SPARSE_NB : GEMM_NR;
   LLVMValueRef img = conv_image(c, cv, &Hp, &Wp);
-  LLVMValueRef panel = cg_scratch(c, cv->K * GEMM_NR * 4);
+  LLVMValueRef panel = cg_scratch(c, cv->K * pw * 4);
   LLVMValueRef out = conv_out(c, cv);
-  int64_t ow_full = g->OW / GEMM_NR * GEMM_NR, tail = g->OW - ow_full;
+  int64_t ow_full = g->OW / pw * pw, tail = g->OW - ow_full;
   cg_loop hl, wl;
   LLVMValueRef oh = cg_for_begin(c, &hl, 0, g->OH, 1);
   for (int part = 0; part < 2; part++) {
-    int64_t width = part == 0 ? GEMM_NR : tail;
+    int64_t width = part == 0 ? pw : tail;
     if (width == 0 || (part == 0 && ow_full == 0)) continue;
-    LLVMValueRef ow0 = part == 0 ? cg_for_begin(c, &wl, 0, ow_full, GEMM_NR) : cg_i64(c, ow_full);
-    pack_panel(c, cv, img, Hp, Wp, oh, ow0, width, panel);
+    LLVMValueRef ow0 = part == 0 ? cg_for_begin(c, &wl, 0, ow_full, pw) : cg_i64(c, ow_full);
+    pack_panel(c, cv, img, Hp, Wp, oh, ow0, width, cv->sp ? pw : width, panel);
+    if (cv->sp) {
+      LLVMValueRef p0 = cg_madd(c, oh, g->OW, ow0);
+      conv_sparse(c, cv, panel, SPARSE_B_BLOCKED, width, pw, cg_gep(c, c->f32, out, p0), p0);
+      if (part == 0) cg_for_end(c, &wl);
+      continue;
+    }
     gemm_desc d;
     conv_gemm_desc(c, cv, &d);
     d.N = width, d.B = panel, d.ldb = width;
@@ -505,6 +1007,63 @@ static void conv_panels(cg *c, conv_gemm *cv) {
     if (part == 0) cg_for_end(c, &wl);
   }
   cg_for_end(c, &hl);
+}
+
+/* Stride 1, sparse: the im2col row of k = (ci*KH + kh)*KW + kw is the
+ * padded image shifted by ci*Hp*Wp + kh*dh*Wp + kw*dw, so each nonzero's
+ * column index becomes that offset and the kernel reads B straight from
+ * the padded image, one output row at a time in SPARSE_NB-pixel blocks
+ * (no im2col). NULL if an offset overflows i32 or on OOM. */
+static int32_t *direct_offsets(const conv_geom *g, int64_t Cg) {
+  int64_t Hp = g->H + g->pt + g->pb, Wp = g->W + g->pl + g->pr;
+  int64_t K = Cg * g->KH * g->KW;
+  if (Cg * Hp * Wp + 64 > INT32_MAX) return NULL;
+  int32_t *map = malloc((size_t)K * sizeof *map + 1);
+  for (int64_t k = 0; map && k < K; k++) {
+    int64_t ci = k / (g->KH * g->KW), kh = k / g->KW % g->KH, kw = k % g->KW;
+    map[k] = (int32_t)(ci * Hp * Wp + kh * g->dh * Wp + kw * g->dw);
+  }
+  return map;
+}
+
+static int emit_conv_sparse_direct(cg *c, const pare_node *nd, const conv_geom *g,
+                                   const sparse_w *sw, LLVMValueRef bias, pare_err *err) {
+  if (cg_epilogue_begin(c, err)) return PARE_ERR;
+  int64_t Cg = g->C / g->G, COg = g->CO / g->G, P = g->OH * g->OW;
+  int64_t Hp = g->H + g->pt + g->pb, Wp = g->W + g->pl + g->pr;
+  /* Vectors of a row's last block read up to 7 floats past the image. */
+  LLVMValueRef pad = cg_scratch(c, (Cg * Hp * Wp + 64) * 4);
+  LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
+  cg_loop nl, gl, hl, wl;
+  LLVMValueRef n = cg_for_begin(c, &nl, 0, g->N, 1);
+  LLVMValueRef gi = g->G > 1 ? cg_for_begin(c, &gl, 0, g->G, 1) : cg_i64(c, 0);
+  LLVMValueRef img = cg_madd(c, cg_madd(c, n, g->G, gi), Cg * g->H * g->W, cg_i64(c, 0));
+  pad_image(c, g, Cg, cg_gep(c, c->f32, x, img), pad, Hp, Wp);
+  sparse_desc d;
+  memset(&d, 0, sizeof d);
+  d.w = sw;
+  d.M = COg, d.row0 = cg_madd(c, gi, COg, cg_i64(c, 0));
+  d.b_layout = SPARSE_B_BLOCKED, d.b_offsets = 1;
+  d.C = cg_gep(c, c->f32, y, cg_madd(c, cg_madd(c, n, g->G, gi), COg * P, cg_i64(c, 0)));
+  d.ldc = P;
+  d.bias = bias ? cg_gep(c, c->f32, bias, d.row0) : NULL;
+  d.epilogue = 1, d.epi_b = n, d.epi_r0 = d.row0, d.epi_p0 = cg_i64(c, 0);
+  LLVMValueRef oh = cg_for_begin(c, &hl, 0, g->OH, 1);
+  int64_t ow_full = g->OW / SPARSE_NB * SPARSE_NB;
+  int rest = (int)(g->OW - ow_full);
+  for (int part = 0; part < 2; part++) {
+    if (part == 0 && ow_full == 0) continue;
+    if (part == 1 && rest == 0) continue;
+    LLVMValueRef ow0 = part == 0 ? cg_for_begin(c, &wl, 0, ow_full, SPARSE_NB) : cg_i64(c, ow_full);
+    LLVMValueRef panel = cg_gep(c, c->f32, pad, cg_madd(c, oh, Wp, ow0));
+    int nv = part == 0 ? SPARSE_NV : (rest + CG_VW - 1) / CG_VW;
+    sparse_rows(c, &d, nv, part == 0 ? SPARSE_NB : rest, cg_madd(c, oh, g->OW, ow0), panel);
+    if (part == 0) cg_for_end(c, &wl);
+  }
+  cg_for_end(c, &hl);
+  if (g->G > 1) cg_for_end(c, &gl);
+  cg_for_end(c, &nl);
+  return PARE_OK;
 }
 
 static int emit_conv(cg *c, int k, pare_err *err) {
@@ -518,13 +1077,28 @@ static int emit_conv(cg *c, int k, pare_err *err) {
   LLVMValueRef bias = bias_ptr(c, nd, 2, g.CO, err);
   if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && !bias) return PARE_ERR;
   int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;
+  /* A sparse constant weight [CO][K] runs on the sparse kernel: straight
+   * from the padded image at stride 1, else over im2col as stored. */
+  sparse_w sw;
+  int sparse = 0;
+  if (wt && g.sh == 1 && g.sw == 1) {
+    int32_t *map = direct_offsets(&g, Cg);
+    if (!map) return pare_errf(err, "out of memory");
+    sparse = sparse_weight(c, nd->inputs[1], 0, map, SPARSE_CONV_MAX_DENSITY, &sw, err);
+    free(map);
+    if (sparse > 0) return emit_conv_sparse_direct(c, nd, &g, &sw, bias, err);
+  } else if (wt) {
+    sparse = sparse_weight(c, nd->inputs[1], 0, NULL, SPARSE_CONV_MAX_DENSITY, &sw, err);
+  }
+  if (sparse < 0) return PARE_ERR;
   /* Constant weights [CO][K] are packed per group into MR-row panels; run-time
    * weights are read in place. */
   int64_t panels = (COg + GEMM_MR - 1) / GEMM_MR;
   int64_t group_floats = wt ? panels * K * GEMM_MR : COg * K;
-  LLVMValueRef A =
-      wt ? pack_weights(c, nd, wt->data, g.G, COg, K, K, 1, err) : cg_value_ptr(c, nd->inputs[1]);
-  if (!A) return PARE_ERR;
+  LLVMValueRef A = sparse ? NULL
+                   : wt   ? pack_weights(c, nd, wt->data, g.G, COg, K, K, 1, err)
+                          : cg_value_ptr(c, nd->inputs[1]);
+  if (!A && !sparse) return PARE_ERR;
 
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
   conv_gemm cv = {.g = &g,
@@ -535,7 +1109,8 @@ static int emit_conv(cg *c, int k, pare_err *err) {
                   .A = A,
                   .a_packed = wt != NULL,
                   .group_floats = group_floats,
-                  .bias = bias};
+                  .bias = bias,
+                  .sp = sparse ? &sw : NULL};
   cv.x = cg_value_ptr(c, nd->inputs[0]), cv.y = cg_value_ptr(c, nd->outputs[0]);
   cg_loop nl, gl;
   cv.n = cg_for_begin(c, &nl, 0, g.N, 1);
@@ -633,6 +1208,69 @@ static int emit_conv_transpose(cg *c, int k, pare_err *err) {
 
 /* ----------------------------------------------------------------- Gemm */
 
+/* Gemm's C (input 2) scaled by beta: a constant per column (N), per row (M)
+ * or scalar becomes *bias (*per_row set for rows); anything else is written
+ * to the output first (y = beta*C broadcast) and *accumulate set. */
+static int gemm_c(cg *c, const pare_node *nd, int64_t M, int64_t N, float beta, LLVMValueRef *bias,
+                  int *per_row_out, int *accumulate, pare_err *err) {
+  *bias = NULL, *per_row_out = 0, *accumulate = 0;
+  if (nd->n_inputs <= 2 || nd->inputs[2] < 0 || beta == 0) return PARE_OK;
+  int cv = nd->inputs[2];
+  const pare_shape *cs = cg_shape(c, cv);
+  const pare_tensor *ct = cg_const(c, cv);
+  int64_t cn = cg_numel(c, cv);
+  int per_col = cs->dims[cs->rank - 1] == N && cn == N;
+  int per_row = cs->rank == 2 && cs->dims[0] == M && cs->dims[1] == 1 && M > 1;
+  if (ct && (per_col || per_row || cn == 1)) {
+    pare_shape s = {.rank = 1, .dims = {per_row ? M : N}};
+    pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
+    if (!t) return PARE_ERR;
+    for (int64_t i = 0; i < s.dims[0]; i++)
+      ((float *)t->data)[i] = beta * (float)pare_tensor_get_f64(ct, cn == 1 ? 0 : i);
+    *bias = cg_const_tensor(c, t, "gemm.bias");
+    *per_row_out = per_row;
+    pare_tensor_free(t);
+    return PARE_OK;
+  }
+  /* General C: y = beta*C broadcast, then accumulate the product. */
+  ew_operand ops[1], out;
+  ew_operand_of_value(c, cv, &ops[0]);
+  ew_operand_of_value(c, nd->outputs[0], &out);
+  float b = beta;
+  if (ew_emit_loop(c, ops, 1, &out, ew_body_scale, &b, err)) return PARE_ERR;
+  *accumulate = 1;
+  return PARE_OK;
+}
+
+/* Gemm with a sparse constant B: out^T = W * op(A)^T (see "sparse GEMM"). */
+static int emit_gemm_sparse(cg *c, const pare_node *nd, const sparse_w *sw, int64_t M, int64_t N,
+                            int64_t K, int ta, float alpha, float beta, pare_err *err) {
+  sparse_desc d;
+  memset(&d, 0, sizeof d);
+  d.w = sw, d.M = N, d.row0 = cg_i64(c, 0), d.alpha = alpha;
+  LLVMValueRef a = cg_value_ptr(c, nd->inputs[0]);
+  d.N = M;
+  if (ta) {
+    /* op(A)^T is A as stored, [K][M]. */
+    d.B = a, d.b_layout = SPARSE_B_STRIDED, d.ldb = M;
+  } else {
+    d.B = transpose_to_blocks(c, a, M, K, K), d.b_layout = SPARSE_B_BLOCKED;
+  }
+  d.C = cg_value_ptr(c, nd->outputs[0]), d.ldc = N, d.transposed = 1;
+  LLVMValueRef bias;
+  int per_row;
+  if (gemm_c(c, nd, M, N, beta, &bias, &per_row, &d.accumulate, err)) return PARE_ERR;
+  /* The output's columns are the weight's rows. */
+  if (per_row)
+    d.bias_col = bias;
+  else
+    d.bias = bias;
+  if (cg_epilogue_begin(c, err)) return PARE_ERR;
+  d.epilogue = 1, d.epi_b = cg_i64(c, 0);
+  sparse_emit(c, &d);
+  return PARE_OK;
+}
+
 static int emit_gemm(cg *c, int k, pare_err *err) {
   const pare_node *nd = c->g->nodes[k];
   int ta = (int)pare_attr_int(nd, "transA", 0), tb = (int)pare_attr_int(nd, "transB", 0);
@@ -646,8 +1284,15 @@ static int emit_gemm(cg *c, int k, pare_err *err) {
   int64_t N = tb ? bs->dims[0] : bs->dims[1];
   gemm_desc d = {0};
   d.M = M, d.N = N, d.K = K, d.alpha = alpha;
-  LLVMValueRef y = cg_value_ptr(c, nd->outputs[0]);
   const pare_tensor *bt = cg_const(c, nd->inputs[1]);
+  if (bt && !cg_const(c, nd->inputs[0])) {
+    /* W as [N][K]: B itself with transB, its transpose without. */
+    sparse_w sw;
+    int sparse = sparse_weight(c, nd->inputs[1], !tb, NULL, SPARSE_GEMM_MAX_DENSITY, &sw, err);
+    if (sparse < 0) return PARE_ERR;
+    if (sparse) return emit_gemm_sparse(c, nd, &sw, M, N, K, ta, alpha, beta, err);
+  }
+  LLVMValueRef y = cg_value_ptr(c, nd->outputs[0]);
   if (bt) {
     /* Constant B: stored [K][N] (transposed at compile time when transB). */
     pare_shape s = {.rank = 2, .dims = {K, N}};
@@ -685,32 +1330,7 @@ static int emit_gemm(cg *c, int k, pare_err *err) {
     d.lda = ta ? 1 : K, d.a_cs = ta ? M : 1;
   }
   d.C = y, d.ldc = N;
-  if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && beta != 0) {
-    int cv = nd->inputs[2];
-    const pare_shape *cs = cg_shape(c, cv);
-    const pare_tensor *ct = cg_const(c, cv);
-    int64_t cn = cg_numel(c, cv);
-    int per_col = cs->dims[cs->rank - 1] == N && cn == N;
-    int per_row = cs->rank == 2 && cs->dims[0] == M && cs->dims[1] == 1 && M > 1;
-    if (ct && (per_col || per_row || cn == 1)) {
-      pare_shape s = {.rank = 1, .dims = {per_row ? M : N}};
-      pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
-      if (!t) return PARE_ERR;
-      for (int64_t i = 0; i < s.dims[0]; i++)
-        ((float *)t->data)[i] = beta * (float)pare_tensor_get_f64(ct, cn == 1 ? 0 : i);
-      d.bias = cg_const_tensor(c, t, "gemm.bias");
-      d.bias_per_row = per_row;
-      pare_tensor_free(t);
-    } else {
-      /* General C: y = beta*C broadcast, then accumulate the product. */
-      ew_operand ops[1], out;
-      ew_operand_of_value(c, cv, &ops[0]);
-      ew_operand_of_value(c, nd->outputs[0], &out);
-      float b = beta;
-      if (ew_emit_loop(c, ops, 1, &out, ew_body_scale, &b, err)) return PARE_ERR;
-      d.accumulate = 1;
-    }
-  }
+  if (gemm_c(c, nd, M, N, beta, &d.bias, &d.bias_per_row, &d.accumulate, err)) return PARE_ERR;
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
   d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_r0 = cg_i64(c, 0), d.epi_p0 = cg_i64(c, 0);
   gemm_emit(c, &d);
@@ -746,6 +1366,27 @@ static int emit_matmul(cg *c, int k, pare_err *err) {
     if (da >= 0 && ab.dims[da] != 1) sa[d] = acc_a, acc_a *= ab.dims[da];
     if (db >= 0 && bb.dims[db] != 1) sb[d] = acc_b, acc_b *= bb.dims[db];
     so[d] = acc_o, acc_o *= ob.dims[d];
+  }
+  /* A sparse constant 2-D B [K][N]: out^T = B^T * A^T over A flattened to
+   * [rows][K] (see "sparse GEMM"). */
+  if (cg_shape(c, nd->inputs[1])->rank == 2 && cg_const(c, nd->inputs[1]) &&
+      !cg_const(c, nd->inputs[0])) {
+    sparse_w sw;
+    int sparse = sparse_weight(c, nd->inputs[1], 1, NULL, SPARSE_GEMM_MAX_DENSITY, &sw, err);
+    if (sparse < 0) return PARE_ERR;
+    if (sparse) {
+      int64_t rows = cg_numel(c, nd->inputs[0]) / K;
+      sparse_desc d;
+      memset(&d, 0, sizeof d);
+      d.w = &sw, d.M = N, d.row0 = cg_i64(c, 0), d.N = rows;
+      d.B = transpose_to_blocks(c, cg_value_ptr(c, nd->inputs[0]), rows, K, K);
+      d.b_layout = SPARSE_B_BLOCKED;
+      d.C = cg_value_ptr(c, nd->outputs[0]), d.ldc = N, d.transposed = 1;
+      if (cg_epilogue_begin(c, err)) return PARE_ERR;
+      d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_rows = ob.rank > 0 ? M : 0;
+      sparse_emit(c, &d);
+      return PARE_OK;
+    }
   }
   LLVMValueRef A = cg_value_ptr(c, nd->inputs[0]), B = cg_value_ptr(c, nd->inputs[1]);
   LLVMValueRef Y = cg_value_ptr(c, nd->outputs[0]);

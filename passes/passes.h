@@ -68,6 +68,8 @@ typedef struct pare_pass_info {
 /* Pass families: each passes/<family>.c defines one NULL-name-terminated
  * table; passes/registry.c lists the tables. */
 extern const pare_pass_info pare_passes_canonicalize[]; /* passes/canonicalize.c */
+extern const pare_pass_info pare_passes_prune[];        /* passes/prune.c */
+extern const pare_pass_info pare_passes_lowrank[];      /* passes/lowrank.c */
 
 /* The i-th registered pass, NULL past the end; lookup by name. */
 const pare_pass_info *pare_pass_at(int i);

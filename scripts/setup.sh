@@ -7,7 +7,8 @@
 #   scripts/setup.sh build     deps + build only
 #
 # Environment: BUILD_DIR (default build), JOBS (default nproc), CI=true makes
-# the test stage also build and run the unit, CLI and conformance tests under ASan+UBSan.
+# the test stage also build and run the unit, CLI and conformance tests under
+# ASan+UBSan, and run each libFuzzer target for 60 s (bench/fuzz.sh, clang-19).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,10 @@ packages=(
   libonnx-testdata
   liblapacke-dev libopenblas-dev
 )
+
+# Only for the fuzz step of CI=true tests (bench/fuzz.sh): libFuzzer comes
+# with clang's runtime libraries; clang-14 is the fallback when these fail.
+fuzz_packages=(clang-19 libclang-rt-19-dev)
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -42,6 +47,35 @@ install_deps() {
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Prints the clang to build the fuzz targets with: clang-19 (installed if
+# missing), else an installed clang-14; nothing if neither.
+fuzz_compiler() {
+  local missing=()
+  for p in "${fuzz_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing for the fuzz step: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    { $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}"; } >&2 || log "could not install ${missing[*]}"
+  fi
+  local c probe
+  probe=$(mktemp -d)
+  echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' >"$probe/t.c"
+  for c in clang-19 clang-14; do
+    # The compiler must link libFuzzer (its runtime is a separate package).
+    if command -v "$c" >/dev/null 2>&1 &&
+      "$c" -fsanitize=fuzzer "$probe/t.c" -o "$probe/t" >/dev/null 2>&1; then
+      echo "$c"
+      break
+    fi
+  done
+  rm -rf "$probe"
 }
 
 build_pare() {
@@ -84,6 +118,16 @@ run_tests() {
     cmake -S "$root" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DPARE_SANITIZE=ON >/dev/null
     cmake --build "$asan" -j "$jobs"
     (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs" -L "unit|cli|conformance")
+  fi
+  if [ "${CI:-}" = "true" ]; then
+    log "libFuzzer targets, 60 s each (bench/fuzz.sh)"
+    local cc
+    cc=$(fuzz_compiler)
+    if [ -z "$cc" ]; then
+      echo "no clang-19 or clang-14 for the fuzz targets" >&2
+      return 1
+    fi
+    FUZZ_CC=$cc PARE="$build/pare" JOBS="$jobs" "$root/bench/fuzz.sh" 60
   fi
 }
 

@@ -5,13 +5,16 @@
  *   pare_real_models --model M.onnx --data DIR [--metric top1|ctc --labels F
  *                    [--label-map 0,180] [--vocab KEYS]] [--expect-metric V]
  *                    [--expect-exact V] [--metric-tol T] [--atol A]
- *                    [--max-sets N] [--name NAME] [--verbose]
+ *                    [--max-sets N] [--name NAME] [--passes PIPELINE] [--verbose]
  *
  * The model is loaded once, its input bound to the shape of the first set's
- * input_0.pb, then constants are folded. Every test_data_set_K (numeric order)
+ * input_0.pb, then constants are folded and the --passes pipeline (the
+ * syntax of `pare run --passes`) runs. Every test_data_set_K (numeric order)
  * is run; each output_J.pb present is compared by maximum absolute deviation
  * (fails above --atol). The task metric is computed from pare's outputs and,
  * when every set has output_0.pb, from ONNX Runtime's reference outputs too.
+ * With --passes, a line gives the parameters and weight bytes after them,
+ * and the deviation is that of the compressed model (raise --atol).
  *
  *   top1: output [N,C]; line K of --labels holds the N labels of set K,
  *         separated by spaces or commas. A label is the class index, or with
@@ -34,6 +37,7 @@
 #include "driver/engine.h"
 #include "interp/interp.h"
 #include "ops/ops.h"
+#include "passes/passes.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -64,6 +68,7 @@ typedef struct options {
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
+  const char *passes; /* --passes PIPELINE, or NULL */
   int verbose;
 } options;
 
@@ -672,6 +677,25 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     pare_err_prefix(err, "%s", o->model);
     goto fail;
   }
+  if (o->passes) {
+    pare_pipeline p;
+    int rc = pare_pipeline_parse(o->passes, &p, err);
+    if (rc == PARE_OK) rc = pare_pipeline_run(&p, g, NULL, err);
+    pare_pipeline_free(&p);
+    if (rc) {
+      pare_err_prefix(err, "%s: --passes", o->model);
+      goto fail;
+    }
+    int64_t params = 0, bytes = 0;
+    for (int v = 0; v < g->n_values; v++) {
+      const pare_value *val = g->values[v];
+      if (!val->init) continue;
+      if (pare_dtype_is_float(val->dtype)) params += pare_tensor_numel(val->init);
+      bytes += val->enc ? (int64_t)pare_encoding_bytes(val->enc) : (int64_t)val->init->nbytes;
+    }
+    printf("%s: passes '%s': %lld parameters, %lld weight bytes\n", o->name, o->passes,
+           (long long)params, (long long)bytes);
+  }
   return g;
 fail:
   pare_graph_free(g);
@@ -940,6 +964,7 @@ static void usage(FILE *f) {
           "  --atol A                max absolute deviation from output_K.pb (default 1e-3)\n"
           "  --max-sets N            run only the first N sets (expectations not checked)\n"
           "  --engine E              interp (default), jit or aot: what runs the model\n"
+          "  --passes PIPELINE       pass pipeline run after folding (see 'pare passes')\n"
           "  --name NAME             name in the report (default: data folder name)\n"
           "  --verbose               one line per set, and CTC lines decoded wrong\n");
 }
@@ -993,7 +1018,15 @@ static int parse_options(int argc, char **argv, options *o) {
       o->label_map = v;
     else if (strcmp(a, "--vocab") == 0)
       o->vocab = v;
-    else if (strcmp(a, "--engine") == 0) {
+    else if (strcmp(a, "--passes") == 0) {
+      /* Parsed here for a usage error; run after the model is folded. */
+      pare_pipeline p;
+      pare_err perr;
+      bad = pare_pipeline_parse(v, &p, &perr) != PARE_OK;
+      if (bad) fprintf(stderr, "pare_real_models: --passes: %s\n", perr.msg);
+      pare_pipeline_free(&p);
+      o->passes = v;
+    } else if (strcmp(a, "--engine") == 0) {
       int k = engine_kind_from_name(v);
       bad = k < 0;
       o->engine = k < 0 ? ENGINE_INTERP : (engine_kind)k;

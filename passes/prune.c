@@ -1,0 +1,347 @@
+/*
+ * prune.c - magnitude pruning of constant f32 weights.
+ *
+ *   prune<sparsity=0.5;pattern=none;scope=layer;ops=conv+gemm+matmul;min-size=0>
+ *
+ * The weights are the constant f32 weight operands of the chosen ops: Conv's
+ * W (input 1, any group count), Gemm's B (input 1) and MatMul's right
+ * operand when it is a 2-D constant. Weights with fewer than min-size
+ * elements are left alone, as are weights stored in a non-sparse encoding.
+ *
+ * Unstructured (pattern=none): the weights of smallest |w| are set to zero.
+ *   scope=layer: each weight loses round(sparsity * numel) elements;
+ *   scope=global: one threshold over all chosen weights together, so that
+ *   round(sparsity * total) elements go. Plain global magnitude compares
+ *   weights across layers as they are: a layer whose weights are small in
+ *   absolute terms (the BN-folded PP-OCR layers whose rows differ in scale
+ *   by orders of magnitude, or a layer with many inputs and so small
+ *   weights) can lose all of its weights. No per-layer normalization is done.
+ * Ties at the threshold go in element order (first elements first), so the
+ * result is deterministic. NaN magnitudes count as largest.
+ *
+ * N:M (pattern=N:M): in every group of M consecutive weights along the
+ * reduction dimension (Conv: the flattened C/group*KH*KW of each output
+ * channel, in memory order; Gemm: K, i.e. along a row of B with transB=1,
+ * down a column without; MatMul: down a column of the [K, N] weight) the N
+ * of largest |w| stay. A trailing group shorter than M keeps min(N, length).
+ * The pattern fixes the sparsity at about 1 - N/M: sparsity and scope are
+ * then ignored.
+ *
+ * Result: the value's dense init holds the zeros, and its encoding is SPARSE
+ * (ir.h: CSR over the weight viewed as [dim0, rest], zeros not stored),
+ * with nm_n/nm_m set for an N:M pattern. Orientation is always the IR's
+ * [dim0, rest]; the backend re-lays it out if its kernel wants another.
+ * A weight that ends with no zero element keeps no encoding.
+ */
+#include "passes/passes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OP_CONV = 1, OP_GEMM = 2, OP_MATMUL = 4 };
+
+/* One weight to prune. */
+typedef struct layer {
+  int value;        /* the weight's value index */
+  const char *name; /* the node reading it, for decisions */
+  int64_t numel;
+  int64_t rows, cols;    /* the IR view [dim0, rest] */
+  int reduce_along_rows; /* N:M groups run down dim0 ([K, N] weights) */
+} layer;
+
+static int is_op(const pare_node *n, const char *op) {
+  return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
+}
+
+/* Parses "conv+gemm+matmul" into OP_* bits. */
+static int parse_ops(const char *s, int *mask, pare_err *err) {
+  *mask = 0;
+  while (*s) {
+    size_t n = strcspn(s, "+");
+    if (n == 4 && strncmp(s, "conv", 4) == 0)
+      *mask |= OP_CONV;
+    else if (n == 4 && strncmp(s, "gemm", 4) == 0)
+      *mask |= OP_GEMM;
+    else if (n == 6 && strncmp(s, "matmul", 6) == 0)
+      *mask |= OP_MATMUL;
+    else
+      return pare_errf(err, "option 'ops': '%.*s' is not conv, gemm or matmul (join with +)",
+                       (int)n, s);
+    s += n + (s[n] == '+');
+  }
+  if (!*mask) return pare_errf(err, "option 'ops' names no op (conv, gemm, matmul joined by +)");
+  return PARE_OK;
+}
+
+/* The weight node k reads and how, or 0. */
+static int weight_of(const pare_graph *g, const pare_node *n, int mask, int64_t min_size,
+                     layer *out) {
+  int v = n->n_inputs > 1 ? n->inputs[1] : -1;
+  if (v < 0) return 0;
+  const pare_value *val = g->values[v];
+  const pare_tensor *t = val->init;
+  if (!t || !t->data || t->dtype != PARE_F32) return 0;
+  if (val->enc && val->enc->kind != PARE_ENC_SPARSE) return 0;
+  const pare_shape *s = &t->shape;
+  int along_rows = 0;
+  if (is_op(n, "Conv") && (mask & OP_CONV)) {
+    if (s->rank < 3) return 0;
+  } else if (is_op(n, "Gemm") && (mask & OP_GEMM)) {
+    if (s->rank != 2) return 0;
+    along_rows = pare_attr_int(n, "transB", 0) == 0;
+  } else if (is_op(n, "MatMul") && (mask & OP_MATMUL)) {
+    if (s->rank != 2) return 0;
+    along_rows = 1;
+  } else {
+    return 0;
+  }
+  int64_t numel = pare_tensor_numel(t);
+  if (numel == 0 || numel < min_size || s->dims[0] <= 0) return 0;
+  out->value = v;
+  out->name = n->name && n->name[0] ? n->name : val->name;
+  out->numel = numel;
+  out->rows = s->dims[0];
+  out->cols = numel / s->dims[0];
+  out->reduce_along_rows = along_rows;
+  return 1;
+}
+
+/* ------------------------------------------------------------ selection */
+
+/* |x| with NaN as +inf, so NaN weights are kept. */
+static float mag(float x) {
+  return isnan(x) ? INFINITY : fabsf(x);
+}
+
+static void swapf(float *a, float *b) {
+  float t = *a;
+  *a = *b, *b = t;
+}
+
+/* The k-th smallest (0-based) of a[0..n), reordering a: quickselect with a
+ * median-of-three pivot and a three-way partition (runs of equal values,
+ * such as zeros, cost nothing). */
+static float select_kth(float *a, int64_t n, int64_t k) {
+  int64_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < a[lo]) swapf(&a[mid], &a[lo]);
+    if (a[hi] < a[lo]) swapf(&a[hi], &a[lo]);
+    if (a[hi] < a[mid]) swapf(&a[hi], &a[mid]);
+    float p = a[mid];
+    /* a[lo..lt) < p, a[lt..i) == p, a(gt..hi] > p */
+    int64_t lt = lo, i = lo, gt = hi;
+    while (i <= gt) {
+      if (a[i] < p)
+        swapf(&a[lt++], &a[i++]);
+      else if (a[i] > p)
+        swapf(&a[i], &a[gt--]);
+      else
+        i++;
+    }
+    if (k < lt)
+      hi = lt - 1;
+    else if (k > gt)
+      lo = gt + 1;
+    else
+      return p;
+  }
+  return a[k];
+}
+
+/* Zeroes the `count` smallest-magnitude elements over the layers (in layer
+ * order, then element order at ties). */
+static int prune_smallest(pare_graph *g, const layer *ls, int n, int64_t count, pare_err *err) {
+  if (count <= 0) return PARE_OK;
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) total += ls[i].numel;
+  float *m = malloc((size_t)total * sizeof *m);
+  if (!m) return pare_errf(err, "out of memory");
+  int64_t at = 0;
+  for (int i = 0; i < n; i++) {
+    const float *w = g->values[ls[i].value]->init->data;
+    for (int64_t j = 0; j < ls[i].numel; j++) m[at++] = mag(w[j]);
+  }
+  if (count > total) count = total;
+  float t = select_kth(m, total, count - 1);
+  /* Everything below t goes, then elements equal to t in order. */
+  int64_t below = 0;
+  for (int64_t j = 0; j < total; j++) below += m[j] < t;
+  free(m);
+  int64_t ties = count - below;
+  for (int i = 0; i < n; i++) {
+    float *w = g->values[ls[i].value]->init->data;
+    for (int64_t j = 0; j < ls[i].numel; j++) {
+      float a = mag(w[j]);
+      if (a < t || (a == t && ties-- > 0)) w[j] = 0.0f;
+    }
+  }
+  return PARE_OK;
+}
+
+/* N:M: keeps the nk largest of every group of nm along the reduction dim. */
+static void prune_nm(pare_graph *g, const layer *l, int nk, int nm) {
+  float *w = g->values[l->value]->init->data;
+  /* Element j of group `grp` in line `line`: lines are the non-reduced
+   * index, the group runs along the reduced one. */
+  int64_t lines = l->reduce_along_rows ? l->cols : l->rows;
+  int64_t len = l->reduce_along_rows ? l->rows : l->cols;
+  int64_t step = l->reduce_along_rows ? l->cols : 1, line_step = l->reduce_along_rows ? 1 : l->cols;
+  for (int64_t line = 0; line < lines; line++)
+    for (int64_t g0 = 0; g0 < len; g0 += nm) {
+      int64_t glen = len - g0 < nm ? len - g0 : nm;
+      if (glen <= nk) continue;
+      float *base = w + line * line_step + g0 * step;
+      /* Rank each element: it stays when fewer than nk elements beat it
+       * (larger, or equal and earlier). */
+      char keep[64];
+      for (int64_t a = 0; a < glen; a++) {
+        float ma = mag(base[a * step]);
+        int better = 0;
+        for (int64_t b = 0; b < glen; b++) {
+          float mb = mag(base[b * step]);
+          better += mb > ma || (mb == ma && b < a);
+        }
+        keep[a] = better < nk;
+      }
+      for (int64_t a = 0; a < glen; a++)
+        if (!keep[a]) base[a * step] = 0.0f;
+    }
+}
+
+/* ------------------------------------------------------------- encoding */
+
+/* Replaces the weight's encoding by the CSR of its (pruned) init. Returns
+ * the number of zeros, or -1 on error. */
+static int64_t encode_sparse(pare_graph *g, const layer *l, int nk, int nm, pare_err *err) {
+  pare_value *val = g->values[l->value];
+  const float *w = val->init->data;
+  int64_t nnz = 0;
+  for (int64_t j = 0; j < l->numel; j++) nnz += w[j] != 0.0f;
+  if (nnz > INT32_MAX || l->cols > INT32_MAX)
+    return pare_errf(err, "weight '%s' is too large to store sparse", val->name);
+  pare_encoding_free(val->enc);
+  val->enc = NULL;
+  if (nnz == l->numel) return 0;
+  pare_encoding *e = calloc(1, sizeof *e);
+  if (!e) return pare_errf(err, "out of memory");
+  e->kind = PARE_ENC_SPARSE;
+  e->axis = 0;
+  e->nm_n = nk, e->nm_m = nm;
+  pare_shape rs = {.rank = 1, .dims = {l->rows + 1}}, ns = {.rank = 1, .dims = {nnz}};
+  e->row_ptr = pare_tensor_new(PARE_I64, &rs, err);
+  e->col_idx = e->row_ptr ? pare_tensor_new(PARE_I32, &ns, err) : NULL;
+  e->values = e->col_idx ? pare_tensor_new(PARE_F32, &ns, err) : NULL;
+  if (!e->values) {
+    pare_encoding_free(e);
+    return PARE_ERR;
+  }
+  int64_t *rp = e->row_ptr->data;
+  int32_t *ci = e->col_idx->data;
+  float *vs = e->values->data;
+  int64_t at = 0;
+  for (int64_t r = 0; r < l->rows; r++) {
+    rp[r] = at;
+    for (int64_t c = 0; c < l->cols; c++) {
+      float x = w[r * l->cols + c];
+      if (x == 0.0f) continue;
+      ci[at] = (int32_t)c;
+      vs[at++] = x;
+    }
+  }
+  rp[l->rows] = at;
+  val->enc = e;
+  return l->numel - nnz;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx, int *changed,
+                     pare_err *err) {
+  double sparsity = args[0].f;
+  int nk = (int)args[1].i, nm = (int)args[1].m;
+  int global = strcmp(args[2].s, "global") == 0;
+  int64_t min_size = args[4].i;
+  int mask;
+  if (!(sparsity >= 0 && sparsity < 1))
+    return pare_errf(err, "option 'sparsity' must be in [0, 1), not %g", sparsity);
+  if (parse_ops(args[3].s, &mask, err)) return PARE_ERR;
+  if (min_size < 0) return pare_errf(err, "option 'min-size' must be >= 0");
+
+  /* The chosen weights, each once (a weight several nodes read is pruned
+   * as its first reader sees it). */
+  layer *ls = calloc((size_t)g->n_nodes + 1, sizeof *ls);
+  if (!ls) return pare_errf(err, "out of memory");
+  int n = 0;
+  for (int k = 0; k < g->n_nodes; k++) {
+    layer l;
+    if (!weight_of(g, g->nodes[k], mask, min_size, &l)) continue;
+    int seen = 0;
+    for (int i = 0; i < n && !seen; i++) seen = ls[i].value == l.value;
+    if (!seen) ls[n++] = l;
+  }
+
+  int rc = PARE_OK;
+  if (nm > 0) {
+    for (int i = 0; i < n; i++) prune_nm(g, &ls[i], nk, nm);
+  } else if (global) {
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) total += ls[i].numel;
+    rc = prune_smallest(g, ls, n, llround(sparsity * (double)total), err);
+  } else {
+    for (int i = 0; i < n && rc == PARE_OK; i++)
+      rc = prune_smallest(g, &ls[i], 1, llround(sparsity * (double)ls[i].numel), err);
+  }
+
+  int64_t removed = 0, kept = 0;
+  int pruned = 0;
+  for (int i = 0; i < n && rc == PARE_OK; i++) {
+    const pare_encoding *before = g->values[ls[i].value]->enc;
+    int had_enc = before != NULL;
+    int64_t zeros = encode_sparse(g, &ls[i], nk, nm, err);
+    if (zeros < 0) {
+      rc = PARE_ERR;
+      break;
+    }
+    if (zeros > 0 || had_enc) *changed = 1;
+    removed += zeros;
+    kept += ls[i].numel - zeros;
+    if (zeros == 0) continue;
+    pruned++;
+    pare_pass_decide(ctx, ls[i].name, "sparsity", (double)zeros / (double)ls[i].numel);
+    if (nm > 0) {
+      char pat[32];
+      snprintf(pat, sizeof pat, "%d:%d", nk, nm);
+      pare_pass_decide_str(ctx, ls[i].name, "pattern", pat);
+    }
+  }
+  free(ls);
+  if (rc) return PARE_ERR;
+  pare_pass_stat(ctx, "weights removed", removed);
+  pare_pass_stat(ctx, "weights kept", kept);
+  pare_pass_stat(ctx, "layers pruned", pruned);
+  return PARE_OK;
+}
+
+/* ------------------------------------------------------------- registry */
+
+static const pare_pass_option prune_options[] = {
+    {"sparsity", PARE_OPT_FLOAT, "0.5", NULL,
+     "fraction of the chosen weights set to zero, in [0, 1) (ignored with a pattern)"},
+    {"pattern", PARE_OPT_NM, "none", NULL,
+     "N:M: keep the N largest of every M consecutive weights along the reduction dim"},
+    {"scope", PARE_OPT_STRING, "layer", "layer|global",
+     "one magnitude threshold per weight, or one over all of them (plain magnitude)"},
+    {"ops", PARE_OPT_STRING, "conv+gemm+matmul", NULL,
+     "whose weights: conv, gemm, matmul, joined by +"},
+    {"min-size", PARE_OPT_INT, "0", NULL, "leave weights with fewer elements than this dense"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+const pare_pass_info pare_passes_prune[] = {
+    {"prune", "magnitude pruning (unstructured or N:M) of conv/gemm/matmul weights, stored sparse",
+     prune_options, run_prune},
+    {NULL, NULL, NULL, NULL},
+};
