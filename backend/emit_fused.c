@@ -283,7 +283,7 @@ static pare_node dead_node; /* op NULL: what fused-away nodes become */
 static pare_node *group_node(const pare_graph *g, const cg_group *gr, pare_err *err) {
   const pare_node *base = g->nodes[gr->anchor >= 0 ? gr->anchor : gr->members[0]];
   pare_node *n = calloc(1, sizeof *n);
-  int cap = 8 + (gr->anchor >= 0 ? base->n_inputs : 0);
+  int cap = 8 + (gr->anchor >= 0 ? base->n_inputs + 3 : 0);
   for (int i = 0; i < gr->n_members; i++) cap += g->nodes[gr->members[i]]->n_inputs;
   if (n) n->inputs = malloc((size_t)cap * sizeof(int));
   if (n) n->outputs = malloc(sizeof(int));
@@ -296,8 +296,12 @@ static pare_node *group_node(const pare_graph *g, const cg_group *gr, pare_err *
   /* Shallow: name, op and attributes are the base node's. */
   n->name = base->name, n->op = base->op, n->domain = base->domain;
   n->n_attrs = base->n_attrs, n->attrs = base->attrs;
-  if (gr->anchor >= 0)
+  if (gr->anchor >= 0) {
     for (int i = 0; i < base->n_inputs; i++) n->inputs[n->n_inputs++] = base->inputs[i];
+    /* Conv's and Gemm's optional third input (bias, C) keeps its slot, so
+     * the epilogue's operands after it are never read as one. */
+    while (n->n_inputs < 3) n->inputs[n->n_inputs++] = -1;
+  }
   for (int m = 0; m < gr->n_members; m++) {
     const pare_node *mn = g->nodes[gr->members[m]];
     for (int i = 0; i < mn->n_inputs; i++) {

@@ -8,7 +8,8 @@
  * (im2col) into a [C*KH*KW][OH*OW] scratch matrix. Depthwise convs get a
  * direct kernel over the padded image instead (im2col would only add
  * traffic). Bias and a Relu/Clip activation are applied as the accumulators
- * are stored.
+ * are stored. Weights with a SPARSE encoding (the prune pass) run on the
+ * sparse kernels of "sparse GEMM" below when sparse enough.
  */
 #include "backend/cg.h"
 #include "backend/emit.h"
@@ -152,33 +153,45 @@ void gemm_emit(cg *c, const gemm_desc *d) {
  * sparse kernel when their density is at most SPARSE_*_MAX_DENSITY; only
  * the CSR arrays reach the object file, never the dense tensor. The kernel
  * computes C[m][n] = sum over the nonzeros (k, v) of weight row m of
- * v * B[k][n]. Columns go in blocks of SPARSE_NB: each block of B, [K][NB],
- * is first made contiguous in an L1-resident panel (copied from a strided
- * B, or laid out so by whoever built B); then per weight row the nonzeros
- * are streamed (index, value) and each adds v * B[k][n0..n0+NB) to vector
- * accumulators. SPARSE_UNROLL interleaved accumulator sets hide the FMA
- * latency (one row alone is a dependency chain). A last partial block runs
- * as whole vectors over the zero-padded panel and stores its valid lanes.
+ * v * B[k][n]. Columns go in blocks of SPARSE_NB: B's block [K][NB] is an
+ * L1-resident panel (copied from a strided B, laid out so by whoever built
+ * B, or the padded image itself); per weight row the nonzeros are streamed
+ * (index, value) and each adds v * B[k][n0..n0+NB) to vector accumulators,
+ * SPARSE_UNROLL nonzeros at a time into as many accumulator sets (one row
+ * alone is a dependency chain). A last partial block runs as whole vectors
+ * over the zero-padded panel and stores only its valid lanes. The epilogue
+ * (bias, fused elementwise ops) runs on the stored values as in the dense
+ * path.
  *
- * Conv: the weight [CO][C/G*KH*KW] is the GEMM's A operand as stored; B is
- * the im2col matrix (whole) or panel, the epilogue is the dense path's.
- * Gemm/MatMul: the weight must be the left operand, so the product is
- * computed transposed, out^T = W * A^T, with W's rows the output features
- * ([N][K]: Gemm with transB=1 as stored, transposed at compile time from
- * [K][N] otherwise) and A^T built at run time in scratch, block by block
- * ([M/NB][K][NB], 8x8 register transposes; Gemm transA=1 has A^T in place).
+ * Conv: the weight [CO][C/G*KH*KW] is the GEMM's A operand as stored. At
+ * stride 1 the kernel reads B straight from the padded image (im2col row k
+ * is the image shifted by a constant, so each column index is emitted as
+ * that offset), an output row at a time; other strides go through the
+ * im2col matrix (whole) or panels like the dense path. Gemm/MatMul: the
+ * weight must be the left operand, so the product is computed transposed,
+ * out^T = W * A^T, with W's rows the output features ([N][K]: Gemm with
+ * transB=1 as stored, transposed at compile time from [K][N] otherwise)
+ * and A^T built at run time in scratch, block by block ([M/NB][K][NB], 8x8
+ * register transposes; Gemm transA=1 has A^T in place, copied per block).
  * Stores then go lane by lane through the epilogue with the output's
- * coordinates.
+ * coordinates. Depthwise convs keep their direct dense kernel.
  *
- * The emitted form: row pointers as i32 [rows + 1] (the IR's are i64),
- * column indices i32 and values f32 [nnz], in the orientation above.
+ * The emitted form (sparse_w): row pointers i32, column indices (or image
+ * offsets) i32 and values f32, in the orientation above, rows split in
+ * reduction chunks and padded with zeros to whole SPARSE_UNROLL steps; a
+ * few percent more than the encoding's bytes.
  *
- * Thresholds: measured on the MNIST CNN (AMD EPYC Zen 3, AVX2, medians of
- * whole-model runs with every pruned layer forced sparse or dense); above
- * them the dense kernel is as fast or faster and the dense weights
- * (value->init, which holds the zeros) are emitted instead.
+ * Thresholds, measured on the MNIST CNN (AMD EPYC Zen 3, AVX2; per-kernel
+ * CPU time, medians, every pruned layer forced sparse or dense): conv2
+ * (3x3, 32->64, K=288, 14x14) breaks even near density 0.37 (0.5: 0.76x
+ * the dense speed, 0.3: 1.7x, 0.1: 3.4x, 0.05: 5.3x); fc1 (Gemm
+ * 3136->128, batch 100) near 0.45 (0.5: 0.9x, 0.3: 1.7x, 0.1: 2.2x,
+ * 0.05: 2.6x). The density compared is that of the padded entries, so
+ * rows of very few nonzeros (conv1: 3x3 over one channel) stay dense.
+ * Above the thresholds the dense weights (value->init, which holds the
+ * zeros) are emitted and the dense kernel runs.
  */
-#define SPARSE_CONV_MAX_DENSITY 0.40
+#define SPARSE_CONV_MAX_DENSITY 0.35
 #define SPARSE_GEMM_MAX_DENSITY 0.40
 #define SPARSE_NV               2 /* vectors per column block */
 #define SPARSE_NB               (SPARSE_NV * CG_VW)
@@ -446,8 +459,6 @@ static int sparse_weight(cg *c, int v, int transpose, const int32_t *col_map, do
   const float *vals = e->values->data;
   if (pare_tensor_numel(e->row_ptr) != d0 + 1 || numel == 0) return 0;
   int64_t nnz = rp[d0];
-  if (getenv("PARE_TMP_SPARSE_MAX_DENSITY"))
-    max_density = atof(getenv("PARE_TMP_SPARSE_MAX_DENSITY")); /* TEMP */
   if (nnz > INT32_MAX || (double)nnz > max_density * (double)numel) return 0;
   int64_t rows = transpose ? rest : d0, cols = transpose ? d0 : rest;
   int64_t chunks = (cols + SPARSE_KC - 1) / SPARSE_KC;
@@ -1013,11 +1024,15 @@ static void conv_panels(cg *c, conv_gemm *cv) {
  * padded image shifted by ci*Hp*Wp + kh*dh*Wp + kw*dw, so each nonzero's
  * column index becomes that offset and the kernel reads B straight from
  * the padded image, one output row at a time in SPARSE_NB-pixel blocks
- * (no im2col). NULL if an offset overflows i32 or on OOM. */
+ * (no im2col). NULL on OOM; images whose offsets would overflow i32 are
+ * refused by the caller (direct_fits). */
+static int direct_fits(const conv_geom *g, int64_t Cg) {
+  return Cg * (g->H + g->pt + g->pb) * (g->W + g->pl + g->pr) + 64 <= INT32_MAX;
+}
+
 static int32_t *direct_offsets(const conv_geom *g, int64_t Cg) {
   int64_t Hp = g->H + g->pt + g->pb, Wp = g->W + g->pl + g->pr;
   int64_t K = Cg * g->KH * g->KW;
-  if (Cg * Hp * Wp + 64 > INT32_MAX) return NULL;
   int32_t *map = malloc((size_t)K * sizeof *map + 1);
   for (int64_t k = 0; map && k < K; k++) {
     int64_t ci = k / (g->KH * g->KW), kh = k / g->KW % g->KH, kw = k % g->KW;
@@ -1081,7 +1096,7 @@ static int emit_conv(cg *c, int k, pare_err *err) {
    * from the padded image at stride 1, else over im2col as stored. */
   sparse_w sw;
   int sparse = 0;
-  if (wt && g.sh == 1 && g.sw == 1) {
+  if (wt && g.sh == 1 && g.sw == 1 && direct_fits(&g, Cg)) {
     int32_t *map = direct_offsets(&g, Cg);
     if (!map) return pare_errf(err, "out of memory");
     sparse = sparse_weight(c, nd->inputs[1], 0, map, SPARSE_CONV_MAX_DENSITY, &sw, err);
@@ -1242,6 +1257,13 @@ static int gemm_c(cg *c, const pare_node *nd, int64_t M, int64_t N, float beta, 
   return PARE_OK;
 }
 
+/* The transposed product runs vectors along the M rows of A: with fewer
+ * than 8 only M of the 8 lanes work, while the dense kernel's vectors run
+ * along N whatever M, so the density must be M/8 times lower to pay. */
+static double gemm_max_density(int64_t M) {
+  return M >= CG_VW ? SPARSE_GEMM_MAX_DENSITY : SPARSE_GEMM_MAX_DENSITY * (double)M / CG_VW;
+}
+
 /* Gemm with a sparse constant B: out^T = W * op(A)^T (see "sparse GEMM"). */
 static int emit_gemm_sparse(cg *c, const pare_node *nd, const sparse_w *sw, int64_t M, int64_t N,
                             int64_t K, int ta, float alpha, float beta, pare_err *err) {
@@ -1288,7 +1310,7 @@ static int emit_gemm(cg *c, int k, pare_err *err) {
   if (bt && !cg_const(c, nd->inputs[0])) {
     /* W as [N][K]: B itself with transB, its transpose without. */
     sparse_w sw;
-    int sparse = sparse_weight(c, nd->inputs[1], !tb, NULL, SPARSE_GEMM_MAX_DENSITY, &sw, err);
+    int sparse = sparse_weight(c, nd->inputs[1], !tb, NULL, gemm_max_density(M), &sw, err);
     if (sparse < 0) return PARE_ERR;
     if (sparse) return emit_gemm_sparse(c, nd, &sw, M, N, K, ta, alpha, beta, err);
   }
@@ -1372,7 +1394,8 @@ static int emit_matmul(cg *c, int k, pare_err *err) {
   if (cg_shape(c, nd->inputs[1])->rank == 2 && cg_const(c, nd->inputs[1]) &&
       !cg_const(c, nd->inputs[0])) {
     sparse_w sw;
-    int sparse = sparse_weight(c, nd->inputs[1], 1, NULL, SPARSE_GEMM_MAX_DENSITY, &sw, err);
+    int sparse = sparse_weight(c, nd->inputs[1], 1, NULL,
+                               gemm_max_density(cg_numel(c, nd->inputs[0]) / K), &sw, err);
     if (sparse < 0) return PARE_ERR;
     if (sparse) {
       int64_t rows = cg_numel(c, nd->inputs[0]) / K;

@@ -1,18 +1,25 @@
 /*
  * fuzz_onnx.c - libFuzzer target: ONNX ModelProto bytes through the frontend.
  *
- * pare_onnx_load_buffer on the input; when it loads, every unknown dim of a
- * graph input is bound to a small size (1, or 2 for the dims after the
- * first), then shape inference and constant folding run with a small cap on
- * folded tensors, the way `pare run` makes a graph static. Any error is a
- * clean rejection; only a sanitizer report, a crash, a leak or a hang is a
- * finding.
+ * pare_onnx_load_buffer on the input; when it loads, the graph must pass
+ * pare_graph_verify and its textual IR must round-trip (print -> parse ->
+ * print identical, the promise of ir/text.h, here for graphs built by the
+ * frontend rather than the parser); then every unknown dim of a graph input
+ * is bound to a small size (1, or 2 for the dims after the first), and shape
+ * inference and constant folding run with a small cap on folded tensors, the
+ * way `pare run` makes a graph static. Any error is a clean rejection; a
+ * sanitizer report, a crash, a leak, a hang, or a graph failing the checks
+ * (abort) is a finding.
  */
 #include "frontend/onnx.h"
+#include "ir/text.h"
 #include "ops/ops.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { FOLD_CAP = 1 << 20 };
 
@@ -32,6 +39,31 @@ static void bind_small(pare_graph *g) {
   }
 }
 
+/* A loaded graph is valid IR and its text form reads back to the same text. */
+static void check_graph(const pare_graph *g) {
+  pare_err err;
+  if (pare_graph_verify(g, &err) != PARE_OK) {
+    fprintf(stderr, "the frontend built a graph that fails pare_graph_verify: %s\n", err.msg);
+    abort();
+  }
+  char *first = pare_graph_to_text(g, NULL, &err);
+  if (!first) return; /* out of memory */
+  pare_graph *again = pare_graph_parse(first, "printed.pir", NULL, &err);
+  if (!again) {
+    fprintf(stderr, "printed text does not parse back: %s\n--- printed:\n%s\n", err.msg, first);
+    abort();
+  }
+  char *second = pare_graph_to_text(again, NULL, &err);
+  pare_graph_free(again);
+  if (second && strcmp(first, second) != 0) {
+    fprintf(stderr, "print -> parse -> print differs\n--- first:\n%s\n--- second:\n%s\n", first,
+            second);
+    abort();
+  }
+  free(first);
+  free(second);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int configured;
   if (!configured) {
@@ -42,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pare_err err;
   pare_graph *g = pare_onnx_load_buffer(data, size, "fuzz.onnx", &err);
   if (!g) return 0;
+  check_graph(g);
   bind_small(g);
   if (pare_infer_shapes(g, &err) == PARE_OK) (void)pare_fold_constants(g, FOLD_CAP, NULL, &err);
   pare_graph_free(g);

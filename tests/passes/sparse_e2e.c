@@ -3,7 +3,7 @@
  * (the JIT) against the reference interpreter on the same pruned graph.
  *
  *   pare_sparse_e2e --synthetic
- *   pare_sparse_e2e --model M.onnx --data DIR [--sets N] PIPELINE...
+ *   pare_sparse_e2e --model M.onnx --data DIR [--sets N] [PIPELINE...]
  *
  * --synthetic builds small graphs that reach every sparse path of
  * backend/emit_linear.c (conv: whole im2col, implicit-im2col panels with a
@@ -11,9 +11,11 @@
  * transA, alpha/beta, bias per column, per row and a general C; MatMul 2-D
  * and batched with a fused Add), prunes them with each pipeline and checks
  * that the outputs agree within 1e-4 and that the weights the object holds
- * shrank (the dense tensor is not emitted). With --model, the first N
- * (default 3) test_data_set_K inputs of DIR run through the pruned model,
- * same check; a missing model or folder prints SKIP and passes.
+ * shrank (the dense tensor is not emitted), and that the pruned graph's
+ * text parses back to the same text. With --model, the first N
+ * (default 3) test_data_set_K inputs of DIR run through the model pruned
+ * by each PIPELINE (default: model_pipelines below), same checks; a missing
+ * model or folder prints SKIP and passes.
  */
 #include "driver/engine.h"
 #include "frontend/onnx.h"
@@ -174,11 +176,22 @@ static void compare_engines(const char *label, const pare_graph *g, pare_tensor 
   engine_close(&ej);
 }
 
+/* Runs the pipeline, then checks that the pruned graph's text parses back
+ * to the same text (encodings included). */
 static int run_pipeline(pare_graph *g, const char *pipeline, pare_err *err) {
   pare_pipeline p;
   int rc = pare_pipeline_parse(pipeline, &p, err);
   if (rc == PARE_OK) rc = pare_pipeline_run(&p, g, NULL, err);
   pare_pipeline_free(&p);
+  if (rc) return rc;
+  char *text = pare_graph_to_text(g, NULL, err);
+  pare_graph *back = text ? pare_graph_parse(text, "printed", NULL, err) : NULL;
+  char *again = back ? pare_graph_to_text(back, NULL, err) : NULL;
+  if (again && strcmp(text, again) != 0) rc = pare_errf(err, "print -> parse -> print differs");
+  if (!again) rc = PARE_ERR;
+  free(text);
+  free(again);
+  pare_graph_free(back);
   return rc;
 }
 
@@ -304,8 +317,11 @@ static const synth_case cases[] = {
     {"gemm K=1000 (chunks)", g_chunked},  {"conv K=432 (chunks)", c_chunked},
 };
 
+/* 0.5 and 2:4 stay above the kernels' density thresholds: the dense
+ * fallback on pruned weights. */
 static const char *const synth_pipelines[] = {"prune<sparsity=0.9>", "prune<sparsity=0.75>",
-                                              "prune<pattern=1:4>", "prune<pattern=1:8>"};
+                                              "prune<pattern=1:4>",  "prune<pattern=1:8>",
+                                              "prune<sparsity=0.5>", "prune<pattern=2:4>"};
 
 static void run_synthetic(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -360,9 +376,34 @@ static void run_unsorted(void) {
   pare_graph_free(g);
 }
 
+/* Global scope across a conv and a Gemm of very different scales: the
+ * small-scale Gemm loses every weight (an empty CSR) and still runs. */
+static void run_global(void) {
+  sbuf b = {0};
+  int64_t wd[4] = {8, 4, 3, 3}, gd[2] = {6, 392};
+  sb_printf(&b, "graph @g opset 17 {\n  input %%x : f32[8,4,7,7]\n");
+  sb_const(&b, "w", wd, 4, 1.0f);
+  sb_const(&b, "v", gd, 2, 0.001f);
+  sb_printf(&b, "  %%c : f32[8,8,7,7] = Conv(%%x, %%w) {pads = [1, 1, 1, 1] : ints}\n"
+                "  %%f : f32[8,392] = Flatten(%%c)\n"
+                "  %%y : f32[8,6] = Gemm(%%f, %%v) {transB = 1 : int}\n  output %%y\n}\n");
+  pare_err err;
+  pare_graph *g = pare_graph_parse(b.p, "global", NULL, &err);
+  free(b.p);
+  if (!g || pare_infer_shapes(g, &err) ||
+      run_pipeline(g, "prune<sparsity=0.8;scope=global>", &err)) {
+    printf("FAIL global: %s\n", err.msg);
+    failed++;
+  } else {
+    compare_engines("conv + gemm, prune<sparsity=0.8;scope=global>", g, NULL, 2, 1);
+  }
+  pare_graph_free(g);
+}
+
 /* ------------------------------------------------------------------ model */
 
-static int run_model(const char *model, const char *data, int sets, char **pipelines, int n) {
+static int run_model(const char *model, const char *data, int sets, const char *const *pipelines,
+                     int n) {
   struct stat st;
   if (stat(model, &st) != 0 || stat(data, &st) != 0) {
     printf("SKIP: %s or %s not found\n", model, data);
@@ -401,21 +442,34 @@ static int run_model(const char *model, const char *data, int sets, char **pipel
   return 0;
 }
 
+static const char *const model_pipelines[] = {
+    "prune<sparsity=0.9>",
+    "prune<sparsity=0.5>",
+    "prune<pattern=2:4>",
+    "prune<pattern=1:4>",
+    "prune<sparsity=0.8;scope=global>",
+};
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--synthetic") == 0) {
     run_synthetic();
     run_unsorted();
-  } else if (argc >= 6 && strcmp(argv[1], "--model") == 0 && strcmp(argv[3], "--data") == 0) {
+    run_global();
+  } else if (argc >= 5 && strcmp(argv[1], "--model") == 0 && strcmp(argv[3], "--data") == 0) {
     int first = 5, sets = 3;
-    if (argc >= 8 && strcmp(argv[5], "--sets") == 0) sets = atoi(argv[6]), first = 7;
-    if (sets < 1 || first >= argc) {
+    if (argc >= 7 && strcmp(argv[5], "--sets") == 0) sets = atoi(argv[6]), first = 7;
+    if (sets < 1) {
       fprintf(stderr, "pare_sparse_e2e: bad arguments\n");
       return 2;
     }
-    run_model(argv[2], argv[4], sets, argv + first, argc - first);
+    if (first < argc)
+      run_model(argv[2], argv[4], sets, (const char *const *)argv + first, argc - first);
+    else
+      run_model(argv[2], argv[4], sets, model_pipelines,
+                (int)(sizeof model_pipelines / sizeof model_pipelines[0]));
   } else {
     fprintf(stderr, "usage: pare_sparse_e2e --synthetic\n"
-                    "       pare_sparse_e2e --model M.onnx --data DIR [--sets N] PIPELINE...\n");
+                    "       pare_sparse_e2e --model M.onnx --data DIR [--sets N] [PIPELINE...]\n");
     return 2;
   }
   printf("%d passed, %d failed\n", passed, failed);
