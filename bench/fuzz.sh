@@ -14,7 +14,9 @@
 #
 # Environment: FUZZ_CC, FUZZ_TARGETS (default "fuzz_onnx fuzz_ir_text
 # fuzz_tensor_pb"), FUZZ_NICE (default 19), FUZZ_TIMEOUT (seconds one input
-# may take, default 30), JOBS (default nproc), PARE.
+# may take, default 30), FUZZ_SEED (libFuzzer -seed; CI sets it so that a
+# finding there shows up again when the same command runs here; default
+# random), JOBS (default nproc), PARE.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
@@ -74,6 +76,7 @@ for t in $targets; do
   opts=(-max_total_time="$seconds" -timeout="$unit_timeout" -rss_limit_mb=2048
     -print_final_stats=1 -artifact_prefix="$art/")
   [ -f "$root/fuzz/$c.dict" ] && opts+=(-dict="$root/fuzz/$c.dict")
+  [ -n "${FUZZ_SEED:-}" ] && opts+=(-seed="$FUZZ_SEED")
   start=$(date +%s)
   rc=0
   nice -n "$nice_level" "$build/fuzz/$t" "${opts[@]}" "$work" "$cache/corpus/$c" >"$log" 2>&1 ||

@@ -108,6 +108,27 @@ static int attr_from_proto(pare_attr *a, const Onnx__AttributeProto *ap, attr_ki
   }
 }
 
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ONNX allows one attribute of each name (which of two an op read would be
+ * arbitrary, and pare_graph_verify refuses such a node). Sorted rather than
+ * compared pairwise so that a hostile node with 10^6 attributes stays cheap. */
+static int check_unique_names(const pare_node *n, pare_err *err) {
+  if (n->n_attrs < 2) return PARE_OK;
+  char **names = malloc((size_t)n->n_attrs * sizeof *names);
+  if (!names) return pare_errf(err, "out of memory");
+  for (int k = 0; k < n->n_attrs; k++) names[k] = n->attrs[k].name;
+  qsort(names, (size_t)n->n_attrs, sizeof *names, cmp_names);
+  int rc = PARE_OK;
+  for (int k = 1; k < n->n_attrs && rc == PARE_OK; k++)
+    if (strcmp(names[k - 1], names[k]) == 0)
+      rc = pare_errf(err, "attribute '%s' appears twice", names[k]);
+  free(names);
+  return rc;
+}
+
 int pare_fe_node_attrs(pare_node *n, const Onnx__NodeProto *np, const char *dir, pare_err *err) {
   if (np->n_attribute == 0) return PARE_OK;
   n->attrs = calloc(np->n_attribute, sizeof *n->attrs);
@@ -126,7 +147,7 @@ int pare_fe_node_attrs(pare_node *n, const Onnx__NodeProto *np, const char *dir,
     }
     n->attrs[n->n_attrs++] = a;
   }
-  return PARE_OK;
+  return check_unique_names(n, err);
 }
 
 /* ---------------------------------------------------------- Constant */

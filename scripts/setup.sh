@@ -131,7 +131,7 @@ run_tests() {
       echo "no clang-19 or clang-14 for the fuzz targets" >&2
       return 1
     fi
-    FUZZ_CC=$cc PARE="$build/pare" JOBS="$jobs" "$root/bench/fuzz.sh" 60
+    FUZZ_CC=$cc FUZZ_SEED=1 PARE="$build/pare" JOBS="$jobs" "$root/bench/fuzz.sh" 60
   fi
 }
 
