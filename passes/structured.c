@@ -1,0 +1,798 @@
+/*
+ * structured.c - structured pruning: whole channels removed, layers smaller.
+ *
+ *   prune-channels<ratio=0.25;scope=layer;round=8;min-channels=8;
+ *                  ops=conv+gemm+matmul;score=magnitude;score-consumers=1>
+ *
+ * Unlike `prune` (zeros stored sparse), this pass deletes output channels of
+ * layers and the matching input channels of the layers that read them, so
+ * the pruned model is an ordinary dense model with smaller shapes.
+ *
+ * Channel groups. A producer is a Conv with group 1, a Gemm with constant B
+ * or a MatMul with a constant 2-D B (of the kinds `ops` names), its weight
+ * f32, dense (no encoding) and its bias constant. Its output starts a group;
+ * the nodes are walked in topological order and a node reading a value of a
+ * group does one of:
+ *   - pass it along (its output joins the group): elementwise ops (unary,
+ *     Clip, binary and n-ary broadcasting ops) whose other operands are
+ *     constants that are scalar or broadcast along the channel axis (a
+ *     per-channel constant is sliced), values of groups (a residual Add or
+ *     the SE Mul: the groups are united and must drop the same channels) or
+ *     values whose channel dim is 1; BatchNormalization (its [C] params are
+ *     sliced); depthwise Conv (group == C, weight [C,1,k...]: weight and
+ *     bias sliced, group set to the new count); Global/Average/Max/LpPool;
+ *   - end it as a consumer that reduces over the channel: Conv with group 1
+ *     (W[:, keep, ...]), Gemm or MatMul with a constant weight (rows of B
+ *     along K). A consumer can be a producer of its own group as well; an
+ *     SE block's first conv is a consumer of the main group and its last
+ *     conv a producer that joins the main group through the Mul;
+ *   - anything else (graph output, Reshape, Transpose, Concat, Softmax, a
+ *     non-constant weight, ops not listed, mismatched channel axes) makes the
+ *     group unprunable: it is left alone and the reason recorded on its
+ *     producers (decision "skipped"). Concat is such a stop for now.
+ * The channel axis of a value is kept counted from the last axis, so that
+ * numpy broadcasting (which aligns shapes on the right) keeps it aligned.
+ *
+ * Channels kept: C - ratio * C rounded up to a multiple of `round` (the
+ * backend's GEMM vectors are 8 wide), at least min-channels, at most C; a
+ * group that would keep all C is left as it is.
+ *
+ * Scores (score_channels, one function so that other scores plug in):
+ *   magnitude: per channel, the sum over the group's producers of the L2
+ *   norm of that output channel's weights divided by the producer's mean
+ *   channel norm (BN-folded layers' rows differ in scale by orders of
+ *   magnitude; normalizing per producer makes producers of one group weigh
+ *   the same), plus with score-consumers the same for the consumers' input
+ *   channel columns (they see the per-channel scales the elementwise ops
+ *   between apply). Highest scores stay; ties keep the lower channel.
+ *   activation: calibration-aware importance (input Gram matrices X^T X of
+ *   the consumers, passes/gram.h) - not wired yet: an error.
+ *
+ * Rewriting: every sliced constant is a new constant <name>.pruned (shared
+ * by the nodes of one group that read the same constant); the old ones go
+ * with pare_graph_compact when nothing else reads them. The group's values
+ * get the new channel count; the pass manager re-infers shapes.
+ *
+ * Per layer (--report): channels_before and channels_after on each producer
+ * of a pruned group, or "skipped" with the reason. Counters (--stats):
+ * channels removed, groups pruned, groups skipped, groups kept whole.
+ */
+#include "passes/passes.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OP_CONV = 1, OP_GEMM = 2, OP_MATMUL = 4 };
+enum { SCORE_MAGNITUDE = 0, SCORE_ACTIVATION = 1 };
+
+/* How a node passes a group along. */
+enum { THRU_NONE = 0, THRU_ELEMWISE, THRU_BN, THRU_DEPTHWISE, THRU_POOL };
+
+typedef struct pc_opts {
+  double ratio;
+  int64_t round, min_channels;
+  unsigned ops;
+  int score;
+  int score_consumers;
+} pc_opts;
+
+typedef struct pc_group {
+  int parent;       /* union-find */
+  int64_t channels; /* C */
+  char why[200];    /* why the group is unprunable, "" if it is not */
+  int64_t keep;     /* channels kept (decided on the root) */
+  int64_t *kept;    /* their indices, ascending */
+} pc_group;
+
+typedef struct pc_node {
+  int out_group;       /* group this node produces, -1 */
+  int in_group;        /* group this node consumes on input 0, -1 */
+  int thru, thru_kind; /* group passed along and how, -1 / THRU_NONE */
+  int prod_axis;       /* weight axis of the output channels */
+  int cons_axis;       /* weight axis of the input channels */
+} pc_node;
+
+/* A constant sliced for one group (or two: a consumer that also produces). */
+typedef struct pc_slice {
+  int v, r0, a0, r1, a1, out;
+} pc_slice;
+
+typedef struct pc_state {
+  pare_graph *g;
+  pc_group *groups;
+  int n_groups;
+  int *vgroup; /* per value: its group, -1 */
+  int *vaxis;  /* per value: the channel axis counted from the last */
+  pc_node *nodes;
+  pc_slice *slices;
+  int n_slices, cap_slices;
+  int n_values; /* before the pass added constants: the ones vgroup covers */
+} pc_state;
+
+static int is_op(const pare_node *n, const char *op) {
+  return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
+}
+
+static const char *layer_name(const pare_graph *g, const pare_node *n) {
+  if (n->name && n->name[0]) return n->name;
+  return n->n_outputs > 0 && n->outputs[0] >= 0 ? g->values[n->outputs[0]]->name : "";
+}
+
+/* ------------------------------------------------------------- options */
+
+static int parse_ops(const char *s, unsigned *mask, pare_err *err) {
+  *mask = 0;
+  while (*s) {
+    size_t n = strcspn(s, "+");
+    if (n == 4 && strncmp(s, "conv", 4) == 0)
+      *mask |= OP_CONV;
+    else if (n == 4 && strncmp(s, "gemm", 4) == 0)
+      *mask |= OP_GEMM;
+    else if (n == 6 && strncmp(s, "matmul", 6) == 0)
+      *mask |= OP_MATMUL;
+    else
+      return pare_errf(err, "option 'ops': '%.*s' is not conv, gemm or matmul (join with +)",
+                       (int)n, s);
+    s += n + (s[n] == '+');
+  }
+  if (!*mask) return pare_errf(err, "option 'ops' names no op (conv, gemm, matmul joined by +)");
+  return PARE_OK;
+}
+
+static int parse_opts(const pare_opt_value *args, pc_opts *o, pare_err *err) {
+  o->ratio = args[0].f;
+  o->round = args[2].i;
+  o->min_channels = args[3].i;
+  o->score = strcmp(args[5].s, "activation") == 0 ? SCORE_ACTIVATION : SCORE_MAGNITUDE;
+  o->score_consumers = args[6].i != 0;
+  if (!(o->ratio >= 0 && o->ratio < 1))
+    return pare_errf(err, "option 'ratio' must be in [0, 1), not %g", o->ratio);
+  if (strcmp(args[1].s, "layer") != 0)
+    return pare_errf(err, "option 'scope': only 'layer' is implemented, not '%s'", args[1].s);
+  if (o->round < 1)
+    return pare_errf(err, "option 'round' must be >= 1, not %lld", (long long)o->round);
+  if (o->min_channels < 1)
+    return pare_errf(err, "option 'min-channels' must be >= 1, not %lld",
+                     (long long)o->min_channels);
+  /* The hook for calibration-aware scores (see score_channels): until it
+   * is wired to pare_pass_calib and passes/gram.h, refuse it plainly. */
+  if (o->score == SCORE_ACTIVATION)
+    return pare_errf(err, "option 'score=activation' needs --calib, which this pass does not "
+                          "use yet (use score=magnitude)");
+  return parse_ops(args[4].s, &o->ops, err);
+}
+
+/* ---------------------------------------------------------- union-find */
+
+static int find(pc_state *st, int gi) {
+  while (st->groups[gi].parent != gi) {
+    st->groups[gi].parent = st->groups[st->groups[gi].parent].parent;
+    gi = st->groups[gi].parent;
+  }
+  return gi;
+}
+
+/* Records why group gi cannot be pruned (the first reason stays). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void
+mark_bad(pc_state *st, int gi, const char *fmt, ...) {
+  pc_group *G = &st->groups[find(st, gi)];
+  if (G->why[0]) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(G->why, sizeof G->why, fmt, ap);
+  va_end(ap);
+}
+
+/* Unites groups a and b (they must drop the same channels); returns the root. */
+static int unite(pc_state *st, int a, int b, const pare_node *n) {
+  a = find(st, a), b = find(st, b);
+  if (a == b) return a;
+  pc_group *A = &st->groups[a], *B = &st->groups[b];
+  if (A->channels != B->channels)
+    mark_bad(st, a, "%s '%s' joins %lld and %lld channels", n->op, layer_name(st->g, n),
+             (long long)A->channels, (long long)B->channels);
+  if (!A->why[0] && B->why[0]) memcpy(A->why, B->why, sizeof A->why);
+  B->parent = a;
+  return a;
+}
+
+static int new_group(pc_state *st, int64_t channels) {
+  pc_group *G = &st->groups[st->n_groups];
+  memset(G, 0, sizeof *G);
+  G->parent = st->n_groups;
+  G->channels = channels;
+  return st->n_groups++;
+}
+
+/* ------------------------------------------------------------ matching */
+
+/* A constant with data that nothing outside the graph can replace. */
+static int is_const(const pare_graph *g, int v) {
+  if (v < 0) return 0;
+  const pare_value *val = g->values[v];
+  return val->init && val->init->data && !val->is_graph_input;
+}
+
+/* A dense f32 constant of the given rank (-1: rank >= 3): a weight. */
+static int is_weight(const pare_graph *g, int v, int rank) {
+  if (!is_const(g, v)) return 0;
+  const pare_value *val = g->values[v];
+  if (val->enc || val->init->dtype != PARE_F32 || val->is_graph_output) return 0;
+  return rank < 0 ? val->init->shape.rank >= 3 : val->init->shape.rank == rank;
+}
+
+/* Only output 0 is used. */
+static int single_output(const pare_graph *g, const pare_node *n) {
+  if (n->n_outputs < 1 || n->outputs[0] < 0) return 0;
+  for (int j = 1; j < n->n_outputs; j++)
+    if (n->outputs[j] >= 0 && pare_graph_use_count(g, n->outputs[j]) > 0) return 0;
+  return 1;
+}
+
+/* The rank of value v, -1 if unknown. */
+static int rank_of(const pare_graph *g, int v) {
+  return g->values[v]->shape.rank;
+}
+
+/* If node n is a producer, its output channel count and the weight axis
+ * holding them; 0 otherwise. */
+static int producer(const pare_graph *g, const pare_node *n, unsigned ops, int64_t *channels,
+                    int *axis) {
+  if (!single_output(g, n) || n->n_inputs < 2 || n->inputs[0] < 0) return 0;
+  int w = n->inputs[1], b = n->n_inputs > 2 ? n->inputs[2] : -1;
+  if (b >= 0 && !is_const(g, b)) return 0;
+  if ((ops & OP_CONV) && is_op(n, "Conv")) {
+    if (!is_weight(g, w, -1) || pare_attr_int(n, "group", 1) != 1) return 0;
+    *axis = 0;
+  } else if ((ops & OP_GEMM) && is_op(n, "Gemm")) {
+    if (!is_weight(g, w, 2)) return 0;
+    *axis = pare_attr_int(n, "transB", 0) ? 0 : 1;
+  } else if ((ops & OP_MATMUL) && is_op(n, "MatMul")) {
+    if (n->n_inputs != 2 || !is_weight(g, w, 2)) return 0;
+    *axis = 1;
+  } else {
+    return 0;
+  }
+  *channels = g->values[w]->init->shape.dims[*axis];
+  return *channels > 0;
+}
+
+/* If node n can consume the group of its input 0 (channel axis e from the
+ * last, C channels), the weight axis of its input channels; -1 otherwise. */
+static int consumer_axis(const pare_graph *g, const pare_node *n, int e, int64_t channels) {
+  if (n->n_inputs < 2) return -1;
+  int x = n->inputs[0], w = n->inputs[1], b = n->n_inputs > 2 ? n->inputs[2] : -1;
+  if (b >= 0 && !is_const(g, b)) return -1;
+  int axis;
+  if (is_op(n, "Conv")) {
+    if (!is_weight(g, w, -1) || pare_attr_int(n, "group", 1) != 1 || e != rank_of(g, x) - 2)
+      return -1;
+    axis = 1;
+  } else if (is_op(n, "Gemm")) {
+    if (!is_weight(g, w, 2) || e != (pare_attr_int(n, "transA", 0) ? 1 : 0)) return -1;
+    axis = pare_attr_int(n, "transB", 0) ? 1 : 0;
+  } else if (is_op(n, "MatMul")) {
+    if (n->n_inputs != 2 || !is_weight(g, w, 2) || e != 0) return -1;
+    axis = 0;
+  } else {
+    return -1;
+  }
+  return g->values[w]->init->shape.dims[axis] == channels ? axis : -1;
+}
+
+static int is_elementwise(const pare_node *n) {
+  static const char *const ops[] = {
+      "Abs",         "Acos",        "Acosh",      "Add",   "And",      "Asin",
+      "Asinh",       "Atan",        "Atanh",      "Cast",  "Ceil",     "Celu",
+      "Clip",        "Cos",         "Cosh",       "Div",   "Elu",      "Equal",
+      "Erf",         "Exp",         "Floor",      "Gelu",  "Greater",  "GreaterOrEqual",
+      "HardSigmoid", "HardSwish",   "Identity",   "IsInf", "IsNaN",    "LeakyRelu",
+      "Less",        "LessOrEqual", "Log",        "Max",   "Mean",     "Min",
+      "Mish",        "Mod",         "Mul",        "Neg",   "Not",      "Or",
+      "Pow",         "PRelu",       "Reciprocal", "Relu",  "Round",    "Selu",
+      "Sigmoid",     "Sign",        "Sin",        "Sinh",  "Softplus", "Softsign",
+      "Sqrt",        "Sub",         "Sum",        "Tan",   "Tanh",     "ThresholdedRelu",
+      "Where",       "Xor",
+  };
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (is_op(n, ops[i])) return 1;
+  return 0;
+}
+
+static int is_pool(const pare_node *n) {
+  return is_op(n, "GlobalAveragePool") || is_op(n, "GlobalMaxPool") || is_op(n, "GlobalLpPool") ||
+         is_op(n, "AveragePool") || is_op(n, "MaxPool") || is_op(n, "LpPool");
+}
+
+/* The size of value v's dim at channel axis e (from the last): 1 when v
+ * has fewer axes (broadcast), -2 when its rank is unknown. */
+static int64_t dim_at(const pare_graph *g, int v, int e) {
+  const pare_shape *s = &g->values[v]->shape;
+  if (s->rank < 0) return -2;
+  return s->rank > e ? s->dims[s->rank - 1 - e] : 1;
+}
+
+/* Why an elementwise node with group inputs cannot pass them along (NULL:
+ * it can); *e and *root get the channel axis and the united group. */
+static const char *check_elementwise(pc_state *st, const pare_node *n, int *e, int *root) {
+  const pare_graph *g = st->g;
+  *e = -1, *root = -1;
+  for (int i = 0; i < n->n_inputs; i++) {
+    int v = n->inputs[i];
+    if (v < 0 || st->vgroup[v] < 0) continue;
+    if (*e >= 0 && st->vaxis[v] != *e) return "joins values whose channel axes differ";
+    *e = st->vaxis[v];
+    *root = *root < 0 ? find(st, st->vgroup[v]) : unite(st, *root, st->vgroup[v], n);
+  }
+  int64_t c = st->groups[*root].channels;
+  for (int i = 0; i < n->n_inputs; i++) {
+    int v = n->inputs[i];
+    if (v < 0 || st->vgroup[v] >= 0) continue;
+    int64_t d = dim_at(g, v, *e);
+    if (d == 1) continue; /* broadcast along the channels: nothing to slice */
+    if (d != c) return "mixes in a value whose channel dim does not match";
+    if (!is_const(g, v)) return "mixes in a value from outside the group";
+    if (g->values[v]->enc) return "reads a per-channel constant stored encoded";
+  }
+  if (dim_at(g, n->outputs[0], *e) != c) return "broadcasts the channel axis";
+  return NULL;
+}
+
+/* Depthwise conv of a group of C channels on axis e (multiplier 1). */
+static int is_depthwise(const pare_graph *g, const pare_node *n, int e, int64_t c) {
+  if (!is_op(n, "Conv") || n->n_inputs < 2 || e != rank_of(g, n->inputs[0]) - 2) return 0;
+  int w = n->inputs[1], b = n->n_inputs > 2 ? n->inputs[2] : -1;
+  if (pare_attr_int(n, "group", 1) != c || !is_weight(g, w, -1)) return 0;
+  const pare_shape *ws = &g->values[w]->init->shape;
+  if (ws->dims[0] != c || ws->dims[1] != 1) return 0;
+  return b < 0 || (is_const(g, b) && !g->values[b]->enc);
+}
+
+static int is_batchnorm(const pare_graph *g, const pare_node *n, int e, int64_t c) {
+  if (!is_op(n, "BatchNormalization") || n->n_inputs != 5 || e != rank_of(g, n->inputs[0]) - 2)
+    return 0;
+  for (int i = 1; i < 5; i++) {
+    int v = n->inputs[i];
+    if (!is_const(g, v) || g->values[v]->enc || pare_tensor_numel(g->values[v]->init) != c)
+      return 0;
+  }
+  return 1;
+}
+
+/* Sets node k's output as passing group `root` along on axis e. */
+static void pass_along(pc_state *st, int k, int root, int e, int kind) {
+  const pare_node *n = st->g->nodes[k];
+  st->nodes[k].thru = root;
+  st->nodes[k].thru_kind = kind;
+  st->vgroup[n->outputs[0]] = root;
+  st->vaxis[n->outputs[0]] = e;
+}
+
+/* Classifies node k against the groups of its inputs. */
+static void analyze_node(pc_state *st, int k, unsigned ops) {
+  const pare_graph *g = st->g;
+  const pare_node *n = g->nodes[k];
+  pc_node *pn = &st->nodes[k];
+  int first = -1, n_group_inputs = 0;
+  for (int i = 0; i < n->n_inputs; i++)
+    if (n->inputs[i] >= 0 && st->vgroup[n->inputs[i]] >= 0) {
+      if (first < 0) first = i;
+      n_group_inputs++;
+    }
+  int64_t channels;
+  int paxis;
+  int is_producer = producer(g, n, ops, &channels, &paxis);
+
+  if (n_group_inputs > 0) {
+    int v = n->inputs[first];
+    int root = find(st, st->vgroup[v]), e = st->vaxis[v];
+    int64_t c = st->groups[root].channels;
+    int caxis = first == 0 && n_group_inputs == 1 ? consumer_axis(g, n, e, c) : -1;
+    const char *why = NULL;
+    if (caxis >= 0) {
+      pn->in_group = root;
+      pn->cons_axis = caxis;
+    } else if (!single_output(g, n)) {
+      why = "uses more than one output";
+    } else if (is_elementwise(n)) {
+      why = check_elementwise(st, n, &e, &root);
+      if (!why) pass_along(st, k, root, e, THRU_ELEMWISE);
+    } else if (first == 0 && n_group_inputs == 1 && is_depthwise(g, n, e, c)) {
+      pass_along(st, k, root, e, THRU_DEPTHWISE);
+    } else if (first == 0 && n_group_inputs == 1 && is_batchnorm(g, n, e, c)) {
+      pass_along(st, k, root, e, THRU_BN);
+    } else if (first == 0 && n_group_inputs == 1 && is_pool(n) && e == rank_of(g, v) - 2) {
+      pass_along(st, k, root, e, THRU_POOL);
+    } else {
+      why = "is read by it";
+    }
+    if (why)
+      for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] >= 0 && st->vgroup[n->inputs[i]] >= 0)
+          mark_bad(st, st->vgroup[n->inputs[i]], "%s '%s' %s", n->op, layer_name(g, n), why);
+  }
+  if (is_producer && pn->thru < 0) {
+    pn->out_group = new_group(st, channels);
+    pn->prod_axis = paxis;
+    int y = n->outputs[0];
+    st->vgroup[y] = pn->out_group;
+    /* Conv: axis 1 of [N, C, ...]; Gemm/MatMul: the last. */
+    st->vaxis[y] = is_op(n, "Conv") ? rank_of(g, y) - 2 : 0;
+    if (rank_of(g, y) < 1 || st->vaxis[y] < 0 || dim_at(g, y, st->vaxis[y]) != channels)
+      mark_bad(st, pn->out_group, "its output's shape is not known");
+    if (pare_graph_use_count(g, y) == 0) mark_bad(st, pn->out_group, "its output is unused");
+  }
+}
+
+static void analyze(pc_state *st, unsigned ops) {
+  const pare_graph *g = st->g;
+  for (int k = 0; k < g->n_nodes; k++)
+    if (g->nodes[k]->op) analyze_node(st, k, ops);
+  for (int i = 0; i < g->n_outputs; i++) {
+    int v = g->outputs[i];
+    if (v >= 0 && st->vgroup[v] >= 0)
+      mark_bad(st, st->vgroup[v], "value '%s' is a graph output", g->values[v]->name);
+  }
+  for (int k = 0; k < g->n_nodes; k++) {
+    pc_node *pn = &st->nodes[k];
+    if (pn->out_group >= 0) pn->out_group = find(st, pn->out_group);
+    if (pn->in_group >= 0) pn->in_group = find(st, pn->in_group);
+    if (pn->thru >= 0) pn->thru = find(st, pn->thru);
+  }
+  for (int v = 0; v < g->n_values; v++)
+    if (st->vgroup[v] >= 0) st->vgroup[v] = find(st, st->vgroup[v]);
+}
+
+/* ------------------------------------------------------------- scoring */
+
+/* Adds to score[c] the L2 norm of slice c of weight t along `axis`, divided
+ * by the mean norm of the slices (a layer whose slices are all zero adds
+ * nothing). */
+static int add_norms(const pare_tensor *t, int axis, double *score, pare_err *err) {
+  const pare_shape *s = &t->shape;
+  int64_t outer = 1, inner = 1, dim = s->dims[axis];
+  for (int d = 0; d < axis; d++) outer *= s->dims[d];
+  for (int d = axis + 1; d < s->rank; d++) inner *= s->dims[d];
+  double *n2 = calloc((size_t)dim, sizeof *n2);
+  if (!n2) return pare_errf(err, "out of memory");
+  const float *w = t->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t c = 0; c < dim; c++)
+      for (int64_t i = 0; i < inner; i++) {
+        double x = w[(o * dim + c) * inner + i];
+        n2[c] += x * x;
+      }
+  double mean = 0;
+  for (int64_t c = 0; c < dim; c++) mean += (n2[c] = sqrt(n2[c])) / (double)dim;
+  if (mean > 0 && isfinite(mean))
+    for (int64_t c = 0; c < dim; c++) score[c] += n2[c] / mean;
+  free(n2);
+  return PARE_OK;
+}
+
+/* The importance of each channel of group `root` (higher stays). This is
+ * where other scores plug in: a calibration-aware score would, for each
+ * consumer, weigh input channel c by its activation energy (the diagonal of
+ * the consumer's input Gram matrix X^T X from passes/gram.h) times the norm
+ * of the consumer's weight column c, or score channels by the output error
+ * of dropping them, then re-fit the consumer's kept columns (least squares
+ * on the Gram matrix) and fold the dropped channels' mean into its bias. */
+static int score_channels(const pc_state *st, int root, const pc_opts *o, double *score,
+                          pare_err *err) {
+  const pare_graph *g = st->g;
+  memset(score, 0, (size_t)st->groups[root].channels * sizeof *score);
+  if (o->score != SCORE_MAGNITUDE) return pare_errf(err, "score not implemented");
+  for (int k = 0; k < g->n_nodes; k++) {
+    const pc_node *pn = &st->nodes[k];
+    const pare_tensor *w = g->nodes[k]->op ? g->values[g->nodes[k]->inputs[1]]->init : NULL;
+    if (pn->out_group == root && add_norms(w, pn->prod_axis, score, err)) return PARE_ERR;
+    if (o->score_consumers && pn->in_group == root && add_norms(w, pn->cons_axis, score, err))
+      return PARE_ERR;
+  }
+  return PARE_OK;
+}
+
+/* ------------------------------------------------------------ deciding */
+
+static int64_t channels_kept(int64_t c, const pc_opts *o) {
+  double want = (double)c - o->ratio * (double)c;
+  /* The slack keeps 0.9 * 240 = 216 (not 216.00000000000003) at 216. */
+  int64_t keep = (int64_t)ceil(want / (double)o->round - 1e-9) * o->round;
+  if (keep < o->min_channels) keep = o->min_channels;
+  if (keep > c) keep = c;
+  return keep < 1 ? 1 : keep;
+}
+
+/* Scores, for sorting: NaN counts as largest so NaN channels stay. */
+static const double *sort_scores;
+
+static int by_score_desc(const void *pa, const void *pb) {
+  int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+  double sa = isnan(sort_scores[a]) ? INFINITY : sort_scores[a];
+  double sb = isnan(sort_scores[b]) ? INFINITY : sort_scores[b];
+  if (sa != sb) return sa > sb ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+static int by_index(const void *pa, const void *pb) {
+  int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+  return a < b ? -1 : a > b;
+}
+
+/* Chooses the channels group `root` keeps. */
+static int choose(pc_state *st, int root, const pc_opts *o, pare_err *err) {
+  pc_group *G = &st->groups[root];
+  int64_t c = G->channels;
+  G->keep = channels_kept(c, o);
+  if (G->keep >= c) return PARE_OK;
+  double *score = malloc((size_t)c * sizeof *score);
+  int64_t *order = malloc((size_t)c * sizeof *order);
+  if (!score || !order) {
+    free(score), free(order);
+    return pare_errf(err, "out of memory");
+  }
+  if (score_channels(st, root, o, score, err)) {
+    free(score), free(order);
+    return PARE_ERR;
+  }
+  for (int64_t i = 0; i < c; i++) order[i] = i;
+  sort_scores = score;
+  qsort(order, (size_t)c, sizeof *order, by_score_desc);
+  qsort(order, (size_t)G->keep, sizeof *order, by_index);
+  free(score);
+  G->kept = order;
+  return PARE_OK;
+}
+
+/* ----------------------------------------------------------- rewriting */
+
+/* A copy of t keeping indices idx[0..n) along axis. */
+static pare_tensor *slice_axis(const pare_tensor *t, int axis, const int64_t *idx, int64_t n,
+                               pare_err *err) {
+  pare_shape s = t->shape;
+  int64_t outer = 1, inner = 1, dim = s.dims[axis];
+  for (int d = 0; d < axis; d++) outer *= s.dims[d];
+  for (int d = axis + 1; d < s.rank; d++) inner *= s.dims[d];
+  s.dims[axis] = n;
+  pare_tensor *out = pare_tensor_new(t->dtype, &s, err);
+  if (!out) return NULL;
+  size_t esz = pare_dtype_size(t->dtype), run = (size_t)inner * esz;
+  const char *src = t->data;
+  char *dst = out->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < n; j++)
+      memcpy(dst + (size_t)(o * n + j) * run, src + (size_t)(o * dim + idx[j]) * run, run);
+  return out;
+}
+
+/* base + suffix, or with ".2", ".3", ... when a value has that name. */
+static char *unique_name(const pare_graph *g, const char *base, const char *suffix) {
+  size_t len = strlen(base) + strlen(suffix) + 24;
+  char *buf = malloc(len);
+  if (!buf) return NULL;
+  snprintf(buf, len, "%s%s", base, suffix);
+  for (int i = 2; pare_graph_find_value(g, buf) >= 0; i++)
+    snprintf(buf, len, "%s%s.%d", base, suffix, i);
+  return buf;
+}
+
+/* Constant v sliced along axis a0 by group r0's kept channels and along a1
+ * by r1's (r < 0: not sliced there): a new constant <v>.pruned, made once
+ * per distinct slicing. */
+static int sliced(pc_state *st, int v, int a0, int r0, int a1, int r1, pare_err *err) {
+  for (int i = 0; i < st->n_slices; i++) {
+    const pc_slice *s = &st->slices[i];
+    if (s->v == v && s->a0 == a0 && s->r0 == r0 && s->a1 == a1 && s->r1 == r1) return s->out;
+  }
+  pare_graph *g = st->g;
+  pare_tensor *t = pare_tensor_clone(g->values[v]->init, err);
+  const int ax[2] = {a0, a1}, rs[2] = {r0, r1};
+  for (int i = 0; i < 2 && t; i++) {
+    if (rs[i] < 0) continue;
+    const pc_group *G = &st->groups[rs[i]];
+    pare_tensor *u = slice_axis(t, ax[i], G->kept, G->keep, err);
+    pare_tensor_free(t);
+    t = u;
+  }
+  if (!t) return PARE_ERR;
+  char *name = unique_name(g, g->values[v]->name, ".pruned");
+  int out = name ? pare_graph_add_const(g, name, t, err) : pare_errf(err, "out of memory");
+  if (!name) pare_tensor_free(t);
+  free(name);
+  if (out < 0) return PARE_ERR;
+  if (st->n_slices == st->cap_slices) {
+    int cap = st->cap_slices ? 2 * st->cap_slices : 64;
+    pc_slice *ns = realloc(st->slices, (size_t)cap * sizeof *ns);
+    if (!ns) return pare_errf(err, "out of memory");
+    st->slices = ns, st->cap_slices = cap;
+  }
+  st->slices[st->n_slices++] = (pc_slice){v, r0, a0, r1, a1, out};
+  return out;
+}
+
+static int pruned(const pc_state *st, int root) {
+  return root >= 0 && st->groups[root].kept != NULL;
+}
+
+/* Replaces input i of node k by its slice along axis a of group root. */
+static int slice_input(pc_state *st, int k, int i, int a, int root, pare_err *err) {
+  int v = sliced(st, st->g->nodes[k]->inputs[i], a, root, -1, -1, err);
+  if (v < 0) return PARE_ERR;
+  st->g->nodes[k]->inputs[i] = v;
+  return PARE_OK;
+}
+
+/* The per-channel constants of elementwise node k (channel axis e). */
+static int rewrite_elementwise(pc_state *st, int k, int root, pare_err *err) {
+  const pare_node *n = st->g->nodes[k];
+  int e = st->vaxis[n->outputs[0]];
+  int64_t c = st->groups[root].channels;
+  for (int i = 0; i < n->n_inputs; i++) {
+    int v = n->inputs[i];
+    if (v < 0 || v >= st->n_values || st->vgroup[v] >= 0 || dim_at(st->g, v, e) != c) continue;
+    if (slice_input(st, k, i, rank_of(st->g, v) - 1 - e, root, err)) return PARE_ERR;
+  }
+  return PARE_OK;
+}
+
+static int rewrite_node(pc_state *st, int k, pare_err *err) {
+  pare_node *n = st->g->nodes[k];
+  const pc_node *pn = &st->nodes[k];
+  int out = pruned(st, pn->out_group) ? pn->out_group : -1;
+  int in = pruned(st, pn->in_group) ? pn->in_group : -1;
+  if (out >= 0 || in >= 0) {
+    int w = sliced(st, n->inputs[1], pn->prod_axis, out, pn->cons_axis, in, err);
+    if (w < 0) return PARE_ERR;
+    n->inputs[1] = w;
+    int b = n->n_inputs > 2 ? n->inputs[2] : -1;
+    if (out >= 0 && b >= 0) {
+      /* Conv: b[CO]; Gemm: C broadcasts to [M, N], N last. */
+      int brank = rank_of(st->g, b);
+      int64_t d = dim_at(st->g, b, 0);
+      if (is_op(n, "Conv") && slice_input(st, k, 2, 0, out, err)) return PARE_ERR;
+      if (is_op(n, "Gemm") && d == st->groups[out].channels && brank >= 1 &&
+          slice_input(st, k, 2, brank - 1, out, err))
+        return PARE_ERR;
+    }
+  }
+  int root = pn->thru;
+  if (!pruned(st, root)) return PARE_OK;
+  switch (pn->thru_kind) {
+  case THRU_ELEMWISE:
+    return rewrite_elementwise(st, k, root, err);
+  case THRU_BN:
+    for (int i = 1; i < 5; i++)
+      if (slice_input(st, k, i, rank_of(st->g, n->inputs[i]) - 1, root, err)) return PARE_ERR;
+    return PARE_OK;
+  case THRU_DEPTHWISE:
+    if (slice_input(st, k, 1, 0, root, err)) return PARE_ERR;
+    if (n->n_inputs > 2 && n->inputs[2] >= 0 && slice_input(st, k, 2, 0, root, err))
+      return PARE_ERR;
+    return pare_node_set_int(n, "group", st->groups[root].keep, err);
+  default:
+    return PARE_OK;
+  }
+}
+
+/* ------------------------------------------------------------- the pass */
+
+static void record(pc_state *st, pare_pass_ctx *ctx, int64_t *removed, int64_t *n_pruned,
+                   int64_t *skipped, int64_t *whole) {
+  const pare_graph *g = st->g;
+  for (int r = 0; r < st->n_groups; r++) {
+    const pc_group *G = &st->groups[r];
+    if (G->parent != r) continue;
+    if (G->why[0])
+      (*skipped)++;
+    else if (G->kept)
+      (*n_pruned)++, *removed += G->channels - G->keep;
+    else
+      (*whole)++;
+    for (int k = 0; k < g->n_nodes; k++) {
+      if (st->nodes[k].out_group != r) continue;
+      const char *name = layer_name(g, g->nodes[k]);
+      if (G->why[0]) {
+        pare_pass_decide_str(ctx, name, "skipped", G->why);
+        continue;
+      }
+      pare_pass_decide(ctx, name, "channels_before", (double)G->channels);
+      pare_pass_decide(ctx, name, "channels_after", (double)(G->kept ? G->keep : G->channels));
+    }
+  }
+}
+
+/* The values of pruned groups get the new channel count. */
+static void update_shapes(pc_state *st) {
+  for (int v = 0; v < st->n_values; v++) {
+    int r = st->vgroup[v];
+    if (!pruned(st, r)) continue;
+    pare_shape *s = &st->g->values[v]->shape;
+    int axis = s->rank - 1 - st->vaxis[v];
+    if (axis >= 0 && s->dims[axis] == st->groups[r].channels) s->dims[axis] = st->groups[r].keep;
+  }
+}
+
+static int run_pass(pc_state *st, const pc_opts *o, pare_pass_ctx *ctx, int *changed,
+                    pare_err *err) {
+  pare_graph *g = st->g;
+  analyze(st, o->ops);
+  int any = 0;
+  for (int r = 0; r < st->n_groups; r++) {
+    if (st->groups[r].parent != r || st->groups[r].why[0]) continue;
+    if (choose(st, r, o, err)) return PARE_ERR;
+    any |= st->groups[r].kept != NULL;
+  }
+  const int n_nodes = g->n_nodes; /* rewriting adds constants, not nodes */
+  for (int k = 0; k < n_nodes && any; k++)
+    if (g->nodes[k]->op && rewrite_node(st, k, err))
+      return pare_err_prefix(err, "node '%s' (%s)", layer_name(g, g->nodes[k]), g->nodes[k]->op);
+  int64_t removed = 0, n_pruned = 0, skipped = 0, whole = 0;
+  record(st, ctx, &removed, &n_pruned, &skipped, &whole);
+  pare_pass_stat(ctx, "channels removed", removed);
+  pare_pass_stat(ctx, "groups pruned", n_pruned);
+  pare_pass_stat(ctx, "groups skipped", skipped);
+  pare_pass_stat(ctx, "groups kept whole", whole);
+  if (!any) return PARE_OK;
+  update_shapes(st);
+  *changed = 1;
+  /* The old constants go once nothing reads them. */
+  return pare_graph_compact(g, err);
+}
+
+static int run_prune_channels(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx,
+                              int *changed, pare_err *err) {
+  pc_opts o = {0};
+  if (parse_opts(args, &o, err)) return PARE_ERR;
+  pc_state st = {.g = g, .n_values = g->n_values};
+  st.groups = calloc((size_t)g->n_nodes + 1, sizeof *st.groups);
+  st.vgroup = malloc(((size_t)g->n_values + 1) * sizeof *st.vgroup);
+  st.vaxis = calloc((size_t)g->n_values + 1, sizeof *st.vaxis);
+  st.nodes = malloc(((size_t)g->n_nodes + 1) * sizeof *st.nodes);
+  int rc = PARE_OK;
+  if (!st.groups || !st.vgroup || !st.vaxis || !st.nodes) {
+    rc = pare_errf(err, "out of memory");
+  } else {
+    for (int v = 0; v < g->n_values; v++) st.vgroup[v] = -1;
+    for (int k = 0; k < g->n_nodes; k++)
+      st.nodes[k] = (pc_node){.out_group = -1, .in_group = -1, .thru = -1};
+    rc = run_pass(&st, &o, ctx, changed, err);
+  }
+  for (int r = 0; st.groups && r < st.n_groups; r++) free(st.groups[r].kept);
+  free(st.groups);
+  free(st.vgroup);
+  free(st.vaxis);
+  free(st.nodes);
+  free(st.slices);
+  return rc;
+}
+
+/* ------------------------------------------------------------- registry */
+
+static const pare_pass_option prune_channels_options[] = {
+    {"ratio", PARE_OPT_FLOAT, "0.25", NULL,
+     "fraction of each channel group's channels removed, in [0, 1)"},
+    {"scope", PARE_OPT_STRING, "layer", NULL, "layer: each group loses `ratio` of its channels"},
+    {"round", PARE_OPT_INT, "8", NULL, "keep a multiple of this many channels (>= 1)"},
+    {"min-channels", PARE_OPT_INT, "8", NULL, "keep at least this many channels (>= 1)"},
+    {"ops", PARE_OPT_STRING, "conv+gemm+matmul", NULL,
+     "whose output channels: conv, gemm, matmul, joined by +"},
+    {"score", PARE_OPT_STRING, "magnitude", "magnitude|activation",
+     "channel importance: normalized weight norms, or calibration-aware (needs --calib)"},
+    {"score-consumers", PARE_OPT_BOOL, "1", NULL,
+     "add the consumers' normalized input-channel norms to the magnitude score"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+const pare_pass_info pare_passes_structured[] = {
+    {"prune-channels",
+     "structured pruning: remove whole output channels of conv/gemm/matmul and the consumers' "
+     "input channels",
+     prune_channels_options, run_prune_channels},
+    {NULL, NULL, NULL, NULL},
+};
