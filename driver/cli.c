@@ -3,6 +3,7 @@
  */
 #include "driver/cli.h"
 
+#include "driver/calib.h"
 #include "driver/report.h"
 #include "frontend/onnx.h"
 #include "ir/text.h"
@@ -120,7 +121,10 @@ const char cli_pass_usage[] =
     "  --time-passes          time each pass\n"
     "  --verify-each          verify the IR after each pass\n"
     "  --report FILE.json     per layer: parameters, bytes and FLOPs before and after\n"
-    "                         the pipeline, and what each pass decided\n";
+    "                         the pipeline, and what each pass decided\n"
+    "  --calib DIR            calibration inputs (DIR/test_data_set_K/input_N.pb) for\n"
+    "                         passes that use activations; run through the JIT\n"
+    "  --calib-sets K|A-B     use only the sets with K in the range (inclusive)\n";
 
 /* "--flag=value" or "--flag value": the value, advancing *i for the latter. */
 static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
@@ -148,6 +152,10 @@ int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f) {
     f->pm.print_before = v;
   else if ((v = flag_value(argc, argv, i, "--report")))
     f->report = v;
+  else if ((v = flag_value(argc, argv, i, "--calib-sets")))
+    f->calib_sets = v;
+  else if ((v = flag_value(argc, argv, i, "--calib")))
+    f->calib = v;
   else if ((v = flag_value(argc, argv, i, "--passes"))) {
     pare_err err;
     pare_pipeline_free(&f->pipeline);
@@ -176,7 +184,16 @@ int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_er
     o.on_decision = report_on_decision, o.on_pass = report_on_pass, o.on_stat = report_on_stat;
     o.user = &r;
   }
-  int rc = pare_pipeline_run(&f->pipeline, g, &o, err);
+  calib_data calib = {0};
+  int rc = PARE_OK;
+  if (f->calib) {
+    rc = calib_open(&calib, f->calib, f->calib_sets, err);
+    o.calib = &calib.base;
+  } else if (f->calib_sets) {
+    rc = pare_errf(err, "--calib-sets without --calib");
+  }
+  if (rc == PARE_OK) rc = pare_pipeline_run(&f->pipeline, g, &o, err);
+  calib_close(&calib);
   if (rc) pare_err_prefix(err, "%s", path);
   if (!rc && f->report) rc = report_end(&r, g, f->report, err);
   report_free(&r);

@@ -37,7 +37,9 @@ int cli_make_static(pare_graph *g, const char *path, pare_err *err);
 typedef struct pass_flags {
   pare_pipeline pipeline;
   pare_pm_opts pm;
-  const char *report; /* --report FILE.json */
+  const char *report;     /* --report FILE.json */
+  const char *calib;      /* --calib DIR */
+  const char *calib_sets; /* --calib-sets K or A-B */
 } pass_flags;
 
 extern const char cli_pass_usage[];

@@ -6,29 +6,8 @@
 
 #include "ops/ops.h"
 
-/*
- * Sliding-window geometry of Conv, ConvTranspose and the pools over the
- * spatial dims of X = [N, C, D1, ..., Dk]. A dim of -1 is unknown (shape
- * inference only); every derived size is then -1 too.
- */
-typedef struct nn_window {
-  int nsp; /* number of spatial dims k */
-  int64_t in[PARE_MAX_RANK];
-  int64_t out[PARE_MAX_RANK];
-  int64_t kernel[PARE_MAX_RANK];
-  int64_t stride[PARE_MAX_RANK];
-  int64_t dil[PARE_MAX_RANK];
-  int64_t pad_lo[PARE_MAX_RANK]; /* padding before the first element */
-  int64_t pad_hi[PARE_MAX_RANK]; /* padding after the last element */
-} nn_window;
-
-/*
- * Reads strides, dilations, pads and auto_pad of `node` for input shape x and
- * the given kernel, and computes the output sizes the way Conv and the pools
- * do (ceil_mode only for pools). `op` names the op in messages.
- */
-int pare_nn_window(const pare_node *node, const char *op, const pare_shape *x,
-                   const int64_t *kernel, int ceil_mode, nn_window *w, pare_err *err);
+/* Sliding-window geometry (pare_window, pare_nn_window) is public: ops.h. */
+typedef pare_window nn_window;
 
 /* Reads an INTS attribute of exactly `count` values all >= min into out; if
  * absent, fills out with def. */

@@ -69,6 +69,30 @@ extern const pare_op_def pare_ops_signal[];      /* ops/signal.c */
 /*
  * Helpers shared by op implementations (ops/helpers.c).
  */
+/*
+ * Sliding-window geometry of Conv, ConvTranspose and the pools over the
+ * spatial dims of X = [N, C, D1, ..., Dk]. A dim of -1 is unknown (shape
+ * inference only); every derived size is then -1 too.
+ */
+typedef struct pare_window {
+  int nsp; /* number of spatial dims k */
+  int64_t in[PARE_MAX_RANK];
+  int64_t out[PARE_MAX_RANK];
+  int64_t kernel[PARE_MAX_RANK];
+  int64_t stride[PARE_MAX_RANK];
+  int64_t dil[PARE_MAX_RANK];
+  int64_t pad_lo[PARE_MAX_RANK]; /* padding before the first element */
+  int64_t pad_hi[PARE_MAX_RANK]; /* padding after the last element */
+} pare_window;
+
+/*
+ * Reads strides, dilations, pads and auto_pad of `node` for input shape x and
+ * the given kernel, and computes the output sizes the way Conv and the pools
+ * do (ceil_mode only for pools). `op` names the op in messages.
+ */
+int pare_nn_window(const pare_node *node, const char *op, const pare_shape *x,
+                   const int64_t *kernel, int ceil_mode, pare_window *w, pare_err *err);
+
 /* numpy broadcasting of a and b into *out; PARE_ERR if incompatible. */
 int pare_broadcast_shape(const pare_shape *a, const pare_shape *b, pare_shape *out, pare_err *err);
 /* Normalizes a possibly negative axis against rank; PARE_ERR if out of range. */

@@ -242,6 +242,10 @@ struct pare_pass_ctx {
   pass_stat stats[MAX_STATS];
 };
 
+const pare_calib *pare_pass_calib(const pare_pass_ctx *ctx) {
+  return ctx && ctx->opts ? ctx->opts->calib : NULL;
+}
+
 void pare_pass_stat(pare_pass_ctx *ctx, const char *what, int64_t delta) {
   if (!ctx) return;
   for (int i = 0; i < ctx->n_stats; i++)

@@ -51,6 +51,29 @@ typedef struct pare_opt_value {
   char *s;   /* STRING (owned by the pipeline) */
 } pare_opt_value;
 
+/* --------------------------------------------------------- calibration */
+
+/* Calibration inputs and a way to run a graph on them (`--calib DIR`),
+ * provided by the driver: the passes module does not know how models run.
+ * A pass that needs activations asks for the values it wants; the run
+ * streams each sample's tensors of those values to the visitor, so that
+ * statistics accumulate without every activation held at once. */
+typedef struct pare_calib pare_calib;
+
+/* Called once per (sample, wanted value) in sample order; t is valid only
+ * during the call. A non-zero return stops the run with that error. */
+typedef int (*pare_calib_visit)(void *user, int sample, int k, const pare_tensor *t, pare_err *err);
+
+struct pare_calib {
+  int n_samples;
+  /* Runs g (static shapes) on every sample and visits values[0..n) of each.
+   * g may be modified during the call (observed values made outputs) and
+   * is restored before it returns. */
+  int (*run)(const pare_calib *self, pare_graph *g, const int *values, int n,
+             pare_calib_visit visit, void *user, pare_err *err);
+  void *impl;
+};
+
 /* ------------------------------------------------------------- passes */
 
 typedef struct pare_pass_ctx pare_pass_ctx;
@@ -70,11 +93,14 @@ typedef struct pare_pass_info {
 extern const pare_pass_info pare_passes_canonicalize[]; /* passes/canonicalize.c */
 extern const pare_pass_info pare_passes_prune[];        /* passes/prune.c */
 extern const pare_pass_info pare_passes_lowrank[];      /* passes/lowrank.c */
-extern const pare_pass_info pare_passes_structured[];  /* passes/structured.c */
+extern const pare_pass_info pare_passes_structured[];   /* passes/structured.c */
 
 /* The i-th registered pass, NULL past the end; lookup by name. */
 const pare_pass_info *pare_pass_at(int i);
 const pare_pass_info *pare_pass_find(const char *name);
+
+/* The calibration data of the pipeline run, or NULL when none was given. */
+const pare_calib *pare_pass_calib(const pare_pass_ctx *ctx);
 
 /* Adds `delta` to the counter `what` of the running pass (for --stats). */
 void pare_pass_stat(pare_pass_ctx *ctx, const char *what, int64_t delta);
@@ -115,6 +141,7 @@ typedef struct pare_pm_opts {
   int stats;                 /* --stats */
   int verify_each;           /* --verify-each */
   int64_t print_elide_above; /* constants larger than this print elided (0 = all) */
+  const pare_calib *calib;   /* --calib: sample inputs for passes that need them, or NULL */
   /* Observers (may be NULL), e.g. for a report: each decision a pass
    * records (value is NULL for numbers), each pass's time, each counter. */
   void (*on_decision)(void *user, const char *pass, const char *layer, const char *key,

@@ -33,6 +33,8 @@
  * [dim0, rest]; the backend re-lays it out if its kernel wants another.
  * A weight that ends with no zero element keeps no encoding.
  */
+#include "passes/gram.h"
+#include "passes/obs.h"
 #include "passes/passes.h"
 
 #include <math.h>
@@ -44,6 +46,7 @@ enum { OP_CONV = 1, OP_GEMM = 2, OP_MATMUL = 4 };
 
 /* One weight to prune. */
 typedef struct layer {
+  int node;         /* the (first) node reading it */
   int value;        /* the weight's value index */
   const char *name; /* the node reading it, for decisions */
   int64_t numel;
@@ -100,6 +103,7 @@ static int weight_of(const pare_graph *g, const pare_node *n, int mask, int64_t 
   int64_t numel = pare_tensor_numel(t);
   if (numel == 0 || numel < min_size || s->dims[0] <= 0) return 0;
   out->value = v;
+  out->node = -1;
   out->name = n->name && n->name[0] ? n->name : val->name;
   out->numel = numel;
   out->rows = s->dims[0];
@@ -256,6 +260,98 @@ static int64_t encode_sparse(pare_graph *g, const layer *l, int nk, int nm, pare
   return l->numel - nnz;
 }
 
+/* ------------------------------------------------------- reconstruction */
+
+/* Row r of the weight as the OBS solver sees it: one output's weights over
+ * the input vector's elements (gram.h), i.e. [dim0, rest] for Conv and
+ * Gemm with transB, the transpose for [K, N] weights. */
+static int obs_layer(pare_graph *g, const layer *l, const pare_gram *gr, double sparsity, int nk,
+                     int nm, double damp, int per_row, pare_err *err) {
+  float *wf = g->values[l->value]->init->data;
+  int64_t outs = l->reduce_along_rows ? l->cols : l->rows;
+  int64_t k = gr->k, per_group = outs / gr->groups;
+  if (per_group * gr->groups != outs || per_group * k * gr->groups != l->numel)
+    return pare_errf(err, "layer '%s': weight shape does not match its input statistics", l->name);
+  double *w = malloc((size_t)(per_group * k) * sizeof *w);
+  unsigned char *zero = malloc((size_t)(per_group * k));
+  int rc = w && zero ? PARE_OK : pare_errf(err, "out of memory");
+  pare_obs_opts o = {
+      .sparsity = sparsity, .nm_n = nm > 0 ? nk : 0, .nm_m = nm, .damp = damp, .per_row = per_row};
+  for (int grp = 0; rc == PARE_OK && grp < gr->groups; grp++) {
+    for (int64_t r = 0; r < per_group; r++)
+      for (int64_t j = 0; j < k; j++) {
+        int64_t o_idx = grp * per_group + r;
+        w[r * k + j] = l->reduce_along_rows ? wf[j * outs + o_idx] : wf[o_idx * k + j];
+      }
+    rc = pare_obs_prune(w, per_group, k, pare_gram_block(gr, grp), &o, zero, err);
+    for (int64_t r = 0; rc == PARE_OK && r < per_group; r++)
+      for (int64_t j = 0; j < k; j++) {
+        int64_t o_idx = grp * per_group + r;
+        float v = zero[r * k + j] ? 0.0f : (float)w[r * k + j];
+        if (l->reduce_along_rows)
+          wf[j * outs + o_idx] = v;
+        else
+          wf[o_idx * k + j] = v;
+      }
+  }
+  free(w);
+  free(zero);
+  return rc ? pare_err_prefix(err, "layer '%s'", l->name) : PARE_OK;
+}
+
+/* Per layer, the fraction the magnitude selection would remove: the share
+ * of each layer under the global threshold (scope=global) or `sparsity`. */
+static int layer_sparsities(pare_graph *g, const layer *ls, int n, double sparsity, int global,
+                            double *out, pare_err *err) {
+  for (int i = 0; i < n; i++) out[i] = sparsity;
+  if (!global) return PARE_OK;
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) total += ls[i].numel;
+  float *saved = malloc((size_t)total * sizeof *saved);
+  if (!saved) return pare_errf(err, "out of memory");
+  int64_t at = 0;
+  for (int i = 0; i < n; i++) {
+    memcpy(saved + at, g->values[ls[i].value]->init->data, (size_t)ls[i].numel * sizeof(float));
+    at += ls[i].numel;
+  }
+  int rc = prune_smallest(g, ls, n, llround(sparsity * (double)total), err);
+  at = 0;
+  for (int i = 0; i < n; i++) {
+    float *w = g->values[ls[i].value]->init->data;
+    int64_t zeros = 0;
+    for (int64_t j = 0; j < ls[i].numel; j++) zeros += w[j] == 0.0f;
+    out[i] = (double)zeros / (double)ls[i].numel;
+    memcpy(w, saved + at, (size_t)ls[i].numel * sizeof(float));
+    at += ls[i].numel;
+  }
+  free(saved);
+  return rc;
+}
+
+/* Prunes every layer with OBS reconstruction from its input statistics on
+ * the calibration data (one run for all layers). */
+static int prune_reconstruct(pare_graph *g, const pare_calib *calib, const layer *ls, int n,
+                             double sparsity, int global, int nk, int nm, double damp, int per_row,
+                             pare_pass_ctx *ctx, pare_err *err) {
+  int *nodes = malloc(((size_t)n + 1) * sizeof *nodes);
+  pare_gram *grams = calloc((size_t)n + 1, sizeof *grams);
+  double *sp = malloc(((size_t)n + 1) * sizeof *sp);
+  int rc = nodes && grams && sp ? PARE_OK : pare_errf(err, "out of memory");
+  for (int i = 0; i < n && nodes; i++) nodes[i] = ls[i].node;
+  if (rc == PARE_OK) rc = layer_sparsities(g, ls, n, sparsity, global, sp, err);
+  if (rc == PARE_OK) rc = pare_gram_collect(calib, g, nodes, n, grams, err);
+  for (int i = 0; rc == PARE_OK && i < n; i++) {
+    rc = obs_layer(g, &ls[i], &grams[i], sp[i], nk, nm, damp, per_row, err);
+    pare_pass_decide_str(ctx, ls[i].name, "reconstruction", "obs");
+  }
+  if (rc == PARE_OK) pare_pass_stat(ctx, "calibration samples", calib->n_samples);
+  pare_gram_free(grams, n);
+  free(grams);
+  free(nodes);
+  free(sp);
+  return rc;
+}
+
 /* ------------------------------------------------------------------ run */
 
 static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx, int *changed,
@@ -264,11 +360,19 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   int nk = (int)args[1].i, nm = (int)args[1].m;
   int global = strcmp(args[2].s, "global") == 0;
   int64_t min_size = args[4].i;
+  const char *reconstruct = args[5].s;
+  double damp = args[6].f;
+  int per_row = strcmp(args[7].s, "row") == 0;
+  const pare_calib *calib = pare_pass_calib(ctx);
   int mask;
   if (!(sparsity >= 0 && sparsity < 1))
     return pare_errf(err, "option 'sparsity' must be in [0, 1), not %g", sparsity);
   if (parse_ops(args[3].s, &mask, err)) return PARE_ERR;
   if (min_size < 0) return pare_errf(err, "option 'min-size' must be >= 0");
+  if (!(damp > 0 && damp < 1))
+    return pare_errf(err, "option 'damp' must be in (0, 1), not %g", damp);
+  int obs = strcmp(reconstruct, "obs") == 0 || (strcmp(reconstruct, "auto") == 0 && calib);
+  if (obs && !calib) return pare_errf(err, "reconstruct=obs needs calibration data (--calib DIR)");
 
   /* The chosen weights, each once (a weight several nodes read is pruned
    * as its first reader sees it). */
@@ -278,13 +382,16 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   for (int k = 0; k < g->n_nodes; k++) {
     layer l;
     if (!weight_of(g, g->nodes[k], mask, min_size, &l)) continue;
+    l.node = k;
     int seen = 0;
     for (int i = 0; i < n && !seen; i++) seen = ls[i].value == l.value;
     if (!seen) ls[n++] = l;
   }
 
   int rc = PARE_OK;
-  if (nm > 0) {
+  if (obs) {
+    rc = prune_reconstruct(g, calib, ls, n, sparsity, global, nk, nm, damp, per_row, ctx, err);
+  } else if (nm > 0) {
     for (int i = 0; i < n; i++) prune_nm(g, &ls[i], nk, nm);
   } else if (global) {
     int64_t total = 0;
@@ -337,6 +444,14 @@ static const pare_pass_option prune_options[] = {
     {"ops", PARE_OPT_STRING, "conv+gemm+matmul", NULL,
      "whose weights: conv, gemm, matmul, joined by +"},
     {"min-size", PARE_OPT_INT, "0", NULL, "leave weights with fewer elements than this dense"},
+    {"reconstruct", PARE_OPT_STRING, "auto", "auto|none|obs",
+     "obs: choose and update weights from the layer's input Hessian (SparseGPT); auto: obs "
+     "when --calib is given"},
+    {"damp", PARE_OPT_FLOAT, "0.01", NULL,
+     "obs: added to the Hessian's diagonal, as a fraction of its mean"},
+    {"balance", PARE_OPT_STRING, "layer", "layer|row",
+     "obs: one saliency threshold per block of columns over all rows, or the same share "
+     "from every output row (rows of very different scale)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

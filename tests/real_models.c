@@ -5,7 +5,8 @@
  *   pare_real_models --model M.onnx --data DIR [--metric top1|ctc --labels F
  *                    [--label-map 0,180] [--vocab KEYS]] [--expect-metric V]
  *                    [--expect-exact V] [--metric-tol T] [--atol A]
- *                    [--max-sets N] [--name NAME] [--passes PIPELINE] [--verbose]
+ *                    [--max-sets N] [--sets A-B] [--name NAME] [--passes PIPELINE]
+ *                    [--calib DIR [--calib-sets A-B]] [--engine E] [--verbose]
  *
  * The model is loaded once, its input bound to the shape of the first set's
  * input_0.pb, then constants are folded and the --passes pipeline (the
@@ -15,6 +16,9 @@
  * when every set has output_0.pb, from ONNX Runtime's reference outputs too.
  * With --passes, a line gives the parameters and weight bytes after them,
  * and the deviation is that of the compressed model (raise --atol).
+ * --calib gives the passes calibration data as `pare --calib` does; --sets
+ * evaluates only the sets with K in A-B, so that calibration and evaluation
+ * sets can be kept apart.
  *
  *   top1: output [N,C]; line K of --labels holds the N labels of set K,
  *         separated by spaces or commas. A label is the class index, or with
@@ -34,6 +38,7 @@
  * machines without the shared models.
  */
 #include "frontend/onnx.h"
+#include "driver/calib.h"
 #include "driver/engine.h"
 #include "interp/interp.h"
 #include "ops/ops.h"
@@ -41,6 +46,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -69,6 +75,8 @@ typedef struct options {
   long max_sets; /* -1 = all */
   engine_kind engine;
   const char *passes; /* --passes PIPELINE, or NULL */
+  const char *calib, *calib_sets;
+  long sets_lo, sets_hi; /* --sets */
   int verbose;
 } options;
 
@@ -679,8 +687,15 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
   }
   if (o->passes) {
     pare_pipeline p;
+    calib_data calib = {0};
+    pare_pm_opts pm = {0};
     int rc = pare_pipeline_parse(o->passes, &p, err);
-    if (rc == PARE_OK) rc = pare_pipeline_run(&p, g, NULL, err);
+    if (rc == PARE_OK && o->calib) {
+      rc = calib_open(&calib, o->calib, o->calib_sets, err);
+      pm.calib = &calib.base;
+    }
+    if (rc == PARE_OK) rc = pare_pipeline_run(&p, g, &pm, err);
+    calib_close(&calib);
     pare_pipeline_free(&p);
     if (rc) {
       pare_err_prefix(err, "%s: --passes", o->model);
@@ -858,6 +873,17 @@ static int run_model(const options *o) {
   if (list_sets(o->data, &sets, &n_sets, &err)) {
     printf("%s: not run: %s\n", o->name, err.msg);
     check(0);
+    free(sets);
+    return PARE_ERR;
+  }
+  int kept = 0;
+  for (int i = 0; i < n_sets; i++)
+    if (sets[i] >= o->sets_lo && sets[i] <= o->sets_hi) sets[kept++] = sets[i];
+  n_sets = kept;
+  if (n_sets == 0) {
+    printf("%s: not run: no test_data_set_K with K in --sets\n", o->name);
+    check(0);
+    free(sets);
     return PARE_ERR;
   }
   metric_ctx m;
@@ -965,6 +991,9 @@ static void usage(FILE *f) {
           "  --max-sets N            run only the first N sets (expectations not checked)\n"
           "  --engine E              interp (default), jit or aot: what runs the model\n"
           "  --passes PIPELINE       pass pipeline run after folding (see 'pare passes')\n"
+          "  --calib DIR             calibration data for the passes (as pare --calib)\n"
+          "  --calib-sets A-B        only the calibration sets with K in A-B\n"
+          "  --sets A-B              evaluate only the sets with K in A-B\n"
           "  --name NAME             name in the report (default: data folder name)\n"
           "  --verbose               one line per set, and CTC lines decoded wrong\n");
 }
@@ -990,6 +1019,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->atol = 1e-3;
   o->metric_tol = 1e-9;
   o->max_sets = -1;
+  o->sets_lo = 0, o->sets_hi = LONG_MAX;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -1049,6 +1079,15 @@ static int parse_options(int argc, char **argv, options *o) {
       bad = parse_value(v, &o->metric_tol) != PARE_OK || o->metric_tol < 0;
     } else if (strcmp(a, "--atol") == 0) {
       bad = parse_value(v, &o->atol) != PARE_OK || o->atol < 0;
+    } else if (strcmp(a, "--calib") == 0) {
+      o->calib = v;
+    } else if (strcmp(a, "--calib-sets") == 0) {
+      o->calib_sets = v;
+    } else if (strcmp(a, "--sets") == 0) {
+      char *end;
+      o->sets_lo = o->sets_hi = strtol(v, &end, 10);
+      if (*end == '-') o->sets_hi = strtol(end + 1, &end, 10);
+      bad = *end || end == v || o->sets_lo < 0 || o->sets_hi < o->sets_lo;
     } else if (strcmp(a, "--max-sets") == 0) {
       char *end;
       o->max_sets = strtol(v, &end, 10);
