@@ -71,6 +71,9 @@ typedef struct options {
   enum metric_kind metric;
   double atol;
   int has_expect, has_expect_exact;
+  int has_at_most, has_at_least;
+  double at_most, at_least; /* --metric-at-most / --metric-at-least */
+  double min_zero_fraction; /* --min-zero-fraction */
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
@@ -710,6 +713,30 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     }
     printf("%s: passes '%s': %lld parameters, %lld weight bytes\n", o->name, o->passes,
            (long long)params, (long long)bytes);
+    /* Zeros in the weights of Conv/Gemm/MatMul (input 1), each once. */
+    int64_t zeros = 0, total = 0;
+    char *seen = calloc((size_t)g->n_values + 1, 1);
+    for (int k = 0; seen && k < g->n_nodes; k++) {
+      const pare_node *n = g->nodes[k];
+      if (!n->op || n->n_inputs < 2 || n->inputs[1] < 0) continue;
+      if (strcmp(n->op, "Conv") && strcmp(n->op, "Gemm") && strcmp(n->op, "MatMul")) continue;
+      const pare_value *w = g->values[n->inputs[1]];
+      if (!w->init || w->init->dtype != PARE_F32 || seen[n->inputs[1]]) continue;
+      seen[n->inputs[1]] = 1;
+      const float *d = w->init->data;
+      for (int64_t j = 0; j < pare_tensor_numel(w->init); j++) zeros += d[j] == 0.0f;
+      total += pare_tensor_numel(w->init);
+    }
+    free(seen);
+    double frac = total ? (double)zeros / (double)total : 0;
+    printf("%s: %lld of %lld Conv/Gemm/MatMul weights are zero (%.2f%%)\n", o->name,
+           (long long)zeros, (long long)total, 100 * frac);
+    if (o->min_zero_fraction > 0) {
+      if (frac < o->min_zero_fraction)
+        printf("%s: FAIL: fewer zeros than --min-zero-fraction %g\n", o->name,
+               o->min_zero_fraction);
+      check(frac >= o->min_zero_fraction);
+    }
   }
   return g;
 fail:
@@ -961,6 +988,15 @@ static int run_model(const options *o) {
       if (r.ref_complete && !r.truncated)
         check_expect(o, "reference metric", acc_value(&r.ref), o->expect, 1, 0);
     }
+    if (o->has_at_most || o->has_at_least) {
+      double v = acc_value(&r.pare);
+      int ok = (!o->has_at_most || v <= o->at_most) && (!o->has_at_least || v >= o->at_least);
+      printf("%s: pare metric %.6f %s%s\n", o->name, v, ok ? "within" : "OUTSIDE",
+             o->has_at_most && o->has_at_least ? " the bounds"
+             : o->has_at_most                  ? " the upper bound"
+                                               : " the lower bound");
+      check(ok);
+    }
     if (o->has_expect_exact && o->metric == METRIC_CTC)
       check_expect(o, "pare exact-line rate", acc_exact(&r.pare), o->expect_exact, complete,
                    r.truncated);
@@ -986,6 +1022,10 @@ static void usage(FILE *f) {
           "  --vocab FILE            ctc: vocabulary, line k = class k+1, last class = space\n"
           "  --expect-metric V       fail unless pare's top1 accuracy / CER equals V (a/b ok)\n"
           "  --expect-exact V        ctc: fail unless the exact-line rate equals V\n"
+          "  --min-zero-fraction F   with --passes: fail unless this share of the\n"
+          "                          Conv/Gemm/MatMul weights is zero\n"
+          "  --metric-at-most V      fail if pare's metric is above V (e.g. a CER bound)\n"
+          "  --metric-at-least V     fail if pare's metric is below V (e.g. an accuracy floor)\n"
           "  --metric-tol T          tolerance of the expectations (default 1e-9)\n"
           "  --atol A                max absolute deviation from output_K.pb (default 1e-3)\n"
           "  --max-sets N            run only the first N sets (expectations not checked)\n"
@@ -1072,6 +1112,14 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
+    } else if (strcmp(a, "--min-zero-fraction") == 0) {
+      bad = parse_value(v, &o->min_zero_fraction) != PARE_OK;
+    } else if (strcmp(a, "--metric-at-most") == 0) {
+      bad = parse_value(v, &o->at_most) != PARE_OK;
+      o->has_at_most = 1;
+    } else if (strcmp(a, "--metric-at-least") == 0) {
+      bad = parse_value(v, &o->at_least) != PARE_OK;
+      o->has_at_least = 1;
     } else if (strcmp(a, "--expect-exact") == 0) {
       bad = parse_value(v, &o->expect_exact) != PARE_OK;
       o->has_expect_exact = 1;
@@ -1113,7 +1161,8 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "pare_real_models: --metric ctc needs --vocab\n");
     return PARE_ERR;
   }
-  if ((o->has_expect || o->has_expect_exact) && o->metric == METRIC_NONE) {
+  if ((o->has_expect || o->has_expect_exact || o->has_at_most || o->has_at_least) &&
+      o->metric == METRIC_NONE) {
     fprintf(stderr, "pare_real_models: --expect-metric needs --metric\n");
     return PARE_ERR;
   }
