@@ -69,7 +69,10 @@ int engine_open(engine *e, engine_kind kind, const pare_graph *g, int opt_level,
   if (!rc) {
     e->workspace_bytes = (size_t)e->stats.workspace_bytes;
     e->workspace = pare_aligned_alloc(e->workspace_bytes ? e->workspace_bytes : 64);
-    if (!e->workspace)
+    /* Over --max-memory, say so; otherwise the heap itself is exhausted. */
+    if (!e->workspace && pare_memory_check(e->workspace_bytes, "the workspace", err))
+      rc = PARE_ERR;
+    else if (!e->workspace)
       rc = pare_errf(err, "cannot allocate a %zu-byte workspace", e->workspace_bytes);
   }
   return rc;

@@ -2,6 +2,7 @@
  * inspect.c - `pare inspect`: the model as pare IR plus a summary.
  */
 #include "driver/cli.h"
+#include "driver/limits.h"
 #include "driver/summary.h"
 #include "ir/text.h"
 
@@ -33,11 +34,13 @@ static int parse_inspect_args(int argc, char **argv, inspect_opts *o) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
     int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
+    if (!pf) pf = cli_parse_limit_flag(argc, argv, &i);
     if (pf < 0) return EXIT_USAGE;
     if (pf) continue;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(inspect_usage, stdout);
       fputs(cli_pass_usage, stdout);
+      fputs(cli_limit_usage, stdout);
       exit(0);
     } else if (strcmp(a, "--stats") == 0) {
       o->passes.pm.stats = 1;

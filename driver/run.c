@@ -3,6 +3,7 @@
  * test_data_set-style folders.
  */
 #include "driver/cli.h"
+#include "driver/limits.h"
 
 #include "frontend/onnx.h"
 #include "driver/engine.h"
@@ -44,11 +45,13 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
     int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
+    if (!pf) pf = cli_parse_limit_flag(argc, argv, &i);
     if (pf < 0) return EXIT_USAGE;
     if (pf) continue;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(run_usage, stdout);
       fputs(cli_pass_usage, stdout);
+      fputs(cli_limit_usage, stdout);
       exit(0);
     } else if (strcmp(a, "--stats") == 0) {
       o->passes.pm.stats = 1;

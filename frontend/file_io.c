@@ -44,7 +44,8 @@ int pare_fe_read_file(const char *path, uint8_t **data, size_t *len, pare_err *e
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return pare_errf(err, "cannot open: %s", strerror(errno));
   size_t size = 0;
-  if (regular_file_size(fd, &size, err)) {
+  /* The file's bytes and protobuf-c's parse of them are held at once. */
+  if (regular_file_size(fd, &size, err) || pare_memory_check(size, "reading the file", err)) {
     close(fd);
     return PARE_ERR;
   }

@@ -286,6 +286,54 @@ static int check_unsupported(const loader *L, pare_err *err) {
   return pare_errf(err, "%zu unsupported op%s: %s", count, count > 1 ? "s" : "", list);
 }
 
+/* ----------------------------------------------------------- memory cap */
+
+/* Bytes tp's dims declare, or 0 when it would be refused later anyway (bad
+ * dtype or dims: decoding reports those with a better message). */
+static size_t declared_bytes(int32_t onnx_type, const int64_t *dims, size_t n_dims) {
+  pare_dtype dt;
+  pare_shape shape;
+  size_t nbytes;
+  if (pare_fe_dtype(onnx_type, &dt, NULL) ||
+      pare_fe_check_dims(dt, dims, n_dims, &shape, &nbytes, NULL))
+    return 0;
+  return nbytes;
+}
+
+static size_t add_saturating(size_t a, size_t b) {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* Refuses a graph whose initializers and Constant nodes together declare
+ * more bytes than the memory cap, before any of them is allocated: each one
+ * alone may be within pare_max_tensor_bytes. */
+static int check_declared_memory(const Onnx__GraphProto *gp, pare_err *err) {
+  size_t total = 0;
+  for (size_t i = 0; i < gp->n_initializer; i++) {
+    const Onnx__TensorProto *tp = gp->initializer[i];
+    total = add_saturating(total, declared_bytes(tp->data_type, tp->dims, tp->n_dims));
+  }
+  for (size_t i = 0; i < gp->n_sparse_initializer; i++) {
+    const Onnx__SparseTensorProto *sp = gp->sparse_initializer[i];
+    if (sp->values)
+      total = add_saturating(total, declared_bytes(sp->values->data_type, sp->dims, sp->n_dims));
+  }
+  for (size_t k = 0; k < gp->n_node; k++) {
+    const Onnx__NodeProto *np = gp->node[k];
+    if (!np || !is_constant_node(np)) continue;
+    for (size_t a = 0; a < np->n_attribute; a++) {
+      const Onnx__AttributeProto *ap = np->attribute[a];
+      if (ap && ap->t)
+        total = add_saturating(total, declared_bytes(ap->t->data_type, ap->t->dims, ap->t->n_dims));
+      if (ap && ap->sparse_tensor && ap->sparse_tensor->values)
+        total = add_saturating(total,
+                               declared_bytes(ap->sparse_tensor->values->data_type,
+                                              ap->sparse_tensor->dims, ap->sparse_tensor->n_dims));
+    }
+  }
+  return pare_memory_check(total, "the initializers and constants", err);
+}
+
 /* ------------------------------------------------------------ entry points */
 
 /* pare_graph_toposort, skipped for node-less graphs (ir.c memcpy()s from a NULL
@@ -332,6 +380,7 @@ pare_graph *pare_fe_load_bytes(const void *data, size_t len, const char *label, 
   int rc = PARE_OK;
   if (!m->graph) rc = pare_errf(err, "model has no graph");
   if (!rc) rc = find_opset(m, &opset, err);
+  if (!rc) rc = check_declared_memory(m->graph, err);
   if (!rc) {
     g = pare_graph_new(m->graph->name && *m->graph->name ? m->graph->name : "main");
     if (!g) rc = pare_errf(err, "out of memory");

@@ -59,8 +59,9 @@ int pare_fe_check_dims(pare_dtype dt, const int64_t *dims, size_t n_dims, pare_s
   if ((uint64_t)numel > pare_max_tensor_bytes / es) {
     char sb[160];
     pare_shape_str(shape, sb, sizeof sb);
-    return pare_errf(err, "dims %s of %s exceed the %zu-byte tensor size limit", sb,
-                     pare_dtype_name(dt), pare_max_tensor_bytes);
+    return pare_errf(err, "dims %s of %s exceed the %zu-byte tensor size limit%s", sb,
+                     pare_dtype_name(dt), pare_max_tensor_bytes,
+                     pare_max_tensor_bytes == pare_max_memory ? " (--max-memory)" : "");
   }
   *nbytes = (size_t)numel * es;
   return PARE_OK;

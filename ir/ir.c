@@ -3,13 +3,18 @@
  */
 #include "ir/ir.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 size_t pare_max_tensor_bytes = (size_t)8 << 30; /* 8 GiB */
+size_t pare_max_memory = PARE_DEFAULT_MAX_MEMORY;
+/* Atomic: the JIT's engine and tests may allocate from several threads. */
+static _Atomic size_t memory_in_use;
 
 /* ---------------------------------------------------------------- errors */
 
@@ -164,15 +169,44 @@ void pare_shape_str(const pare_shape *s, char *buf, size_t len) {
 
 /* --------------------------------------------------------------- tensors */
 
+void pare_set_max_memory(size_t bytes) {
+  /* One knob: no single tensor can be larger than all of them together. */
+  pare_max_memory = bytes;
+  pare_max_tensor_bytes = bytes;
+}
+
+size_t pare_memory_in_use(void) {
+  return atomic_load(&memory_in_use);
+}
+
+int pare_memory_check(size_t nbytes, const char *what, pare_err *err) {
+  size_t used = atomic_load(&memory_in_use);
+  if (nbytes <= pare_max_memory && used <= pare_max_memory - nbytes) return PARE_OK;
+  if (used == 0)
+    return pare_errf(err, "%s: %zu bytes is over the %zu-byte memory limit (--max-memory)", what,
+                     nbytes, pare_max_memory);
+  return pare_errf(err,
+                   "%s: %zu more bytes with %zu held is over the %zu-byte memory limit "
+                   "(--max-memory)",
+                   what, nbytes, used, pare_max_memory);
+}
+
 void *pare_aligned_alloc(size_t nbytes) {
+  if (nbytes > SIZE_MAX - 63) return NULL;
   size_t rounded = (nbytes + 63) & ~(size_t)63;
   if (rounded == 0) rounded = 64;
+  if (pare_memory_check(rounded, "", NULL)) return NULL;
   void *p = aligned_alloc(64, rounded);
-  if (p) memset(p, 0, rounded);
+  if (!p) return NULL;
+  memset(p, 0, rounded);
+  /* Counted by the allocator's own size, which free sees too. */
+  atomic_fetch_add(&memory_in_use, malloc_usable_size(p));
   return p;
 }
 
 void pare_aligned_free(void *p) {
+  if (!p) return;
+  atomic_fetch_sub(&memory_in_use, malloc_usable_size(p));
   free(p);
 }
 
@@ -184,10 +218,20 @@ int pare_tensor_alloc(pare_tensor *t, pare_err *err) {
   if ((uint64_t)n > pare_max_tensor_bytes / es) {
     char sb[128];
     pare_shape_str(&t->shape, sb, sizeof sb);
-    return pare_errf(err, "tensor %s of %s needs more than the %zu-byte limit", sb,
-                     pare_dtype_name(t->dtype), pare_max_tensor_bytes);
+    return pare_errf(err, "tensor %s of %s needs more than the %zu-byte limit%s", sb,
+                     pare_dtype_name(t->dtype), pare_max_tensor_bytes,
+                     pare_max_tensor_bytes == pare_max_memory ? " (--max-memory)" : "");
   }
   t->nbytes = (size_t)n * es;
+  /* The same rounding pare_aligned_alloc checks, so its NULL means the heap. */
+  size_t rounded = t->nbytes ? (t->nbytes + 63) & ~(size_t)63 : 64;
+  if (pare_memory_check(rounded, "", NULL)) {
+    char what[192];
+    pare_shape_str(&t->shape, what, sizeof what);
+    size_t wl = strlen(what);
+    snprintf(what + wl, sizeof what - wl, " %s tensor", pare_dtype_name(t->dtype));
+    return pare_memory_check(rounded, what, err);
+  }
   t->data = pare_aligned_alloc(t->nbytes);
   if (!t->data) return pare_errf(err, "out of memory allocating %zu bytes", t->nbytes);
   return PARE_OK;

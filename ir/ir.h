@@ -99,9 +99,26 @@ typedef struct pare_tensor {
   size_t nbytes;
 } pare_tensor;
 
-/* Upper bound on any single allocation sized from a file (configurable later
- * with --max-memory). pare_tensor_alloc refuses larger requests. */
+/* Upper bound on any single allocation sized from a file; --max-memory sets
+ * it to the memory cap. pare_tensor_alloc refuses larger requests. */
 extern size_t pare_max_tensor_bytes;
+
+/* Memory cap (--max-memory, default PARE_DEFAULT_MAX_MEMORY): the most bytes
+ * of pare_aligned_alloc buffers (all tensor data: weights, constants, inputs,
+ * intermediates and outputs, and the generated code's workspace) live at
+ * once. pare_tensor_alloc and pare_aligned_alloc refuse what would cross it;
+ * the frontend also checks declared initializer sizes and file sizes against
+ * it before allocating. Kernel scratch (malloc'd, at most a small multiple of
+ * one tensor) and LLVM's own memory are not counted. */
+#define PARE_DEFAULT_MAX_MEMORY ((size_t)8 << 30)
+extern size_t pare_max_memory;
+/* Sets the cap, and pare_max_tensor_bytes to the cap. */
+void pare_set_max_memory(size_t bytes);
+/* Bytes of pare_aligned_alloc buffers live now. */
+size_t pare_memory_in_use(void);
+/* PARE_OK if nbytes more stay within the cap; else an error naming `what`,
+ * the bytes and the limit. */
+int pare_memory_check(size_t nbytes, const char *what, pare_err *err);
 
 /* Allocate a zeroed tensor of a static shape. NULL + err on overflow/too large/OOM. */
 pare_tensor *pare_tensor_new(pare_dtype dt, const pare_shape *shape, pare_err *err);
