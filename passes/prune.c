@@ -37,6 +37,7 @@
 #include "passes/obs.h"
 #include "passes/passes.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,57 @@ static int64_t encode_sparse(pare_graph *g, const layer *l, int nk, int nm, pare
 /* Row r of the weight as the OBS solver sees it: one output's weights over
  * the input vector's elements (gram.h), i.e. [dim0, rest] for Conv and
  * Gemm with transB, the transpose for [K, N] weights. */
+/* sum over rows of d_r^T H d_r for d (rows x k): the squared output error
+ * of the weight change d summed over the calibration vectors. */
+static double output_energy(const double *d, int64_t rows, int64_t k, const double *h,
+                            double *tmp) {
+  cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, (int)rows, (int)k, 1.0, h, (int)k, d, (int)k,
+              0.0, tmp, (int)k);
+  double e = 0;
+  for (int64_t i = 0; i < rows * k; i++) e += d[i] * tmp[i];
+  return e;
+}
+
+/* The weight of group grp as the rows x k matrix the statistics describe
+ * (from the f32 weight wf), into w. */
+static void group_rows(const layer *l, const float *wf, int64_t outs, int64_t per_group, int64_t k,
+                       int grp, double *w) {
+  for (int64_t r = 0; r < per_group; r++)
+    for (int64_t j = 0; j < k; j++) {
+      int64_t o_idx = grp * per_group + r;
+      w[r * k + j] = l->reduce_along_rows ? wf[j * outs + o_idx] : wf[o_idx * k + j];
+    }
+}
+
+/* The relative error the change from `before` to the current weight causes
+ * at the layer's output on the calibration data: sqrt(sum |dW x|^2 /
+ * sum |W x|^2) over the calibration vectors x (gram.h). -1 when the memory
+ * for it is not there. */
+static double layer_output_error(const pare_graph *g, const layer *l, const pare_gram *gr,
+                                 const float *before) {
+  const float *after = g->values[l->value]->init->data;
+  int64_t outs = l->reduce_along_rows ? l->cols : l->rows;
+  int64_t k = gr->k, per_group = outs / gr->groups;
+  size_t cells = (size_t)(per_group * k);
+  double *a = malloc(cells * sizeof *a), *b = malloc(cells * sizeof *b);
+  double *tmp = malloc(cells * sizeof *tmp);
+  double energy = 0, change = 0;
+  for (int grp = 0; a && b && tmp && grp < gr->groups; grp++) {
+    const double *h = pare_gram_block(gr, grp);
+    group_rows(l, before, outs, per_group, k, grp, b);
+    group_rows(l, after, outs, per_group, k, grp, a);
+    energy += output_energy(b, per_group, k, h, tmp);
+    for (size_t i = 0; i < cells; i++) b[i] -= a[i];
+    change += output_energy(b, per_group, k, h, tmp);
+  }
+  double rel = !a || !b || !tmp ? -1 : energy > 0 ? sqrt(fmax(change, 0) / energy) : 0;
+  free(a);
+  free(b);
+  free(tmp);
+  return rel;
+}
+
+/* Prunes one layer with OBS. */
 static int obs_layer(pare_graph *g, const layer *l, const pare_gram *gr, double sparsity, int nk,
                      int nm, double damp, int per_row, pare_err *err) {
   float *wf = g->values[l->value]->init->data;
@@ -272,17 +324,14 @@ static int obs_layer(pare_graph *g, const layer *l, const pare_gram *gr, double 
   int64_t k = gr->k, per_group = outs / gr->groups;
   if (per_group * gr->groups != outs || per_group * k * gr->groups != l->numel)
     return pare_errf(err, "layer '%s': weight shape does not match its input statistics", l->name);
-  double *w = malloc((size_t)(per_group * k) * sizeof *w);
-  unsigned char *zero = malloc((size_t)(per_group * k));
+  size_t cells = (size_t)(per_group * k);
+  double *w = malloc(cells * sizeof *w);
+  unsigned char *zero = malloc(cells);
   int rc = w && zero ? PARE_OK : pare_errf(err, "out of memory");
   pare_obs_opts o = {
       .sparsity = sparsity, .nm_n = nm > 0 ? nk : 0, .nm_m = nm, .damp = damp, .per_row = per_row};
   for (int grp = 0; rc == PARE_OK && grp < gr->groups; grp++) {
-    for (int64_t r = 0; r < per_group; r++)
-      for (int64_t j = 0; j < k; j++) {
-        int64_t o_idx = grp * per_group + r;
-        w[r * k + j] = l->reduce_along_rows ? wf[j * outs + o_idx] : wf[o_idx * k + j];
-      }
+    group_rows(l, wf, outs, per_group, k, grp, w);
     rc = pare_obs_prune(w, per_group, k, pare_gram_block(gr, grp), &o, zero, err);
     for (int64_t r = 0; rc == PARE_OK && r < per_group; r++)
       for (int64_t j = 0; j < k; j++) {
@@ -328,28 +377,64 @@ static int layer_sparsities(pare_graph *g, const layer *ls, int n, double sparsi
   return rc;
 }
 
-/* Prunes every layer with OBS reconstruction from its input statistics on
- * the calibration data (one run for all layers). */
-static int prune_reconstruct(pare_graph *g, const pare_calib *calib, const layer *ls, int n,
+/* Prunes every layer with OBS reconstruction from its input statistics. */
+static int prune_reconstruct(pare_graph *g, const layer *ls, const pare_gram *grams, int n,
                              double sparsity, int global, int nk, int nm, double damp, int per_row,
                              pare_pass_ctx *ctx, pare_err *err) {
-  int *nodes = malloc(((size_t)n + 1) * sizeof *nodes);
-  pare_gram *grams = calloc((size_t)n + 1, sizeof *grams);
   double *sp = malloc(((size_t)n + 1) * sizeof *sp);
-  int rc = nodes && grams && sp ? PARE_OK : pare_errf(err, "out of memory");
-  for (int i = 0; i < n && nodes; i++) nodes[i] = ls[i].node;
+  int rc = sp ? PARE_OK : pare_errf(err, "out of memory");
   if (rc == PARE_OK) rc = layer_sparsities(g, ls, n, sparsity, global, sp, err);
-  if (rc == PARE_OK) rc = pare_gram_collect(calib, g, nodes, n, grams, err);
   for (int i = 0; rc == PARE_OK && i < n; i++) {
     rc = obs_layer(g, &ls[i], &grams[i], sp[i], nk, nm, damp, per_row, err);
     pare_pass_decide_str(ctx, ls[i].name, "reconstruction", "obs");
   }
-  if (rc == PARE_OK) pare_pass_stat(ctx, "calibration samples", calib->n_samples);
-  pare_gram_free(grams, n);
-  free(grams);
-  free(nodes);
   free(sp);
   return rc;
+}
+
+/* With calibration data: every layer's input statistics (one run) and a
+ * copy of its weights before pruning, to reconstruct and to measure what
+ * each layer's change costs at its output. */
+typedef struct calib_state {
+  pare_gram *grams;
+  float **before;
+  int n;
+} calib_state;
+
+static int calib_begin(calib_state *cs, pare_graph *g, const pare_calib *calib, const layer *ls,
+                       int n, pare_err *err) {
+  cs->n = n;
+  cs->grams = calloc((size_t)n + 1, sizeof *cs->grams);
+  cs->before = calloc((size_t)n + 1, sizeof *cs->before);
+  int *nodes = malloc(((size_t)n + 1) * sizeof *nodes);
+  int rc = cs->grams && cs->before && nodes ? PARE_OK : pare_errf(err, "out of memory");
+  for (int i = 0; rc == PARE_OK && i < n; i++) {
+    nodes[i] = ls[i].node;
+    size_t bytes = (size_t)ls[i].numel * sizeof(float);
+    cs->before[i] = malloc(bytes);
+    if (!cs->before[i]) rc = pare_errf(err, "out of memory");
+    if (rc == PARE_OK) memcpy(cs->before[i], g->values[ls[i].value]->init->data, bytes);
+  }
+  if (rc == PARE_OK) rc = pare_gram_collect(calib, g, nodes, n, cs->grams, err);
+  free(nodes);
+  return rc;
+}
+
+/* Records each layer's relative output error on the calibration data (its
+ * own output, with the original inputs: not end to end). */
+static void calib_report(const calib_state *cs, const pare_graph *g, const layer *ls,
+                         pare_pass_ctx *ctx) {
+  for (int i = 0; i < cs->n; i++) {
+    double rel = layer_output_error(g, &ls[i], &cs->grams[i], cs->before[i]);
+    if (rel >= 0) pare_pass_decide(ctx, ls[i].name, "calib_output_error", rel);
+  }
+}
+
+static void calib_end(calib_state *cs) {
+  pare_gram_free(cs->grams, cs->n);
+  for (int i = 0; cs->before && i < cs->n; i++) free(cs->before[i]);
+  free(cs->grams);
+  free(cs->before);
 }
 
 /* ------------------------------------------------------------------ run */
@@ -388,9 +473,12 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
     if (!seen) ls[n++] = l;
   }
 
-  int rc = PARE_OK;
-  if (obs) {
-    rc = prune_reconstruct(g, calib, ls, n, sparsity, global, nk, nm, damp, per_row, ctx, err);
+  calib_state cs = {0};
+  int rc = calib ? calib_begin(&cs, g, calib, ls, n, err) : PARE_OK;
+  if (rc != PARE_OK) {
+    /* the statistics could not be gathered: nothing was pruned */
+  } else if (obs) {
+    rc = prune_reconstruct(g, ls, cs.grams, n, sparsity, global, nk, nm, damp, per_row, ctx, err);
   } else if (nm > 0) {
     for (int i = 0; i < n; i++) prune_nm(g, &ls[i], nk, nm);
   } else if (global) {
@@ -424,6 +512,11 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
       pare_pass_decide_str(ctx, ls[i].name, "pattern", pat);
     }
   }
+  if (rc == PARE_OK && calib) {
+    calib_report(&cs, g, ls, ctx);
+    pare_pass_stat(ctx, "calibration samples", calib->n_samples);
+  }
+  calib_end(&cs);
   free(ls);
   if (rc) return PARE_ERR;
   pare_pass_stat(ctx, "weights removed", removed);
