@@ -1,5 +1,5 @@
 # PASSES: prune-channels<score=activation>
-# EXPECT-ERROR: pass 'prune-channels': option 'score=activation' needs --calib, which this pass does not use yet (use score=magnitude)
+# EXPECT-ERROR: pass 'prune-channels': option 'score=activation' needs calibration data (--calib DIR)
 graph @e opset 17 {
   input %x : f32[1,2]
   const %w : f32[2,2] = dense<1, 2, 3, 4>
