@@ -74,6 +74,7 @@ typedef struct options {
   int has_at_most, has_at_least;
   double at_most, at_least; /* --metric-at-most / --metric-at-least */
   double min_zero_fraction; /* --min-zero-fraction */
+  long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
@@ -731,6 +732,12 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     double frac = total ? (double)zeros / (double)total : 0;
     printf("%s: %lld of %lld Conv/Gemm/MatMul weights are zero (%.2f%%)\n", o->name,
            (long long)zeros, (long long)total, 100 * frac);
+    if (o->max_nonzero >= 0) {
+      if (total - zeros > o->max_nonzero)
+        printf("%s: FAIL: %lld non-zero weights, more than --max-nonzero %lld\n", o->name,
+               (long long)(total - zeros), (long long)o->max_nonzero);
+      check(total - zeros <= o->max_nonzero);
+    }
     if (o->min_zero_fraction > 0) {
       if (frac < o->min_zero_fraction)
         printf("%s: FAIL: fewer zeros than --min-zero-fraction %g\n", o->name,
@@ -1024,6 +1031,9 @@ static void usage(FILE *f) {
           "  --expect-exact V        ctc: fail unless the exact-line rate equals V\n"
           "  --min-zero-fraction F   with --passes: fail unless this share of the\n"
           "                          Conv/Gemm/MatMul weights is zero\n"
+          "  --max-nonzero N         with --passes: fail if more Conv/Gemm/MatMul weights\n"
+          "                          than N are non-zero (structurally removed ones count\n"
+          "                          as removed)\n"
           "  --metric-at-most V      fail if pare's metric is above V (e.g. a CER bound)\n"
           "  --metric-at-least V     fail if pare's metric is below V (e.g. an accuracy floor)\n"
           "  --metric-tol T          tolerance of the expectations (default 1e-9)\n"
@@ -1060,6 +1070,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->metric_tol = 1e-9;
   o->max_sets = -1;
   o->sets_lo = 0, o->sets_hi = LONG_MAX;
+  o->max_nonzero = -1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -1112,6 +1123,10 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
+    } else if (strcmp(a, "--max-nonzero") == 0) {
+      char *end;
+      o->max_nonzero = strtoll(v, &end, 10);
+      bad = *end || end == v || o->max_nonzero < 0;
     } else if (strcmp(a, "--min-zero-fraction") == 0) {
       bad = parse_value(v, &o->min_zero_fraction) != PARE_OK;
     } else if (strcmp(a, "--metric-at-most") == 0) {
