@@ -88,11 +88,12 @@ typedef struct pc_opts {
 } pc_opts;
 
 typedef struct pc_group {
-  int parent;       /* union-find */
-  int64_t channels; /* C */
-  char why[200];    /* why the group is unprunable, "" if it is not */
-  int64_t keep;     /* channels kept (decided on the root) */
-  int64_t *kept;    /* their indices, ascending */
+  int parent;         /* union-find */
+  int64_t channels;   /* C */
+  char why[200];      /* why the group is unprunable, "" if it is not */
+  int64_t keep;       /* channels kept (decided on the root) */
+  double calib_error; /* score=activation: relative output error of its consumers, or -1 */
+  int64_t *kept;      /* their indices, ascending */
 } pc_group;
 
 typedef struct pc_node {
@@ -212,6 +213,7 @@ static int new_group(pc_state *st, int64_t channels) {
   memset(G, 0, sizeof *G);
   G->parent = st->n_groups;
   G->channels = channels;
+  G->calib_error = -1;
   return st->n_groups++;
 }
 
@@ -495,7 +497,10 @@ static int score_channels(const pc_state *st, int root, const pc_opts *o, double
   if (o->score != SCORE_MAGNITUDE) return pare_errf(err, "score not implemented");
   for (int k = 0; k < g->n_nodes; k++) {
     const pc_node *pn = &st->nodes[k];
-    const pare_tensor *w = g->nodes[k]->op ? g->values[g->nodes[k]->inputs[1]]->init : NULL;
+    /* Only producers and consumers of the group have a weight input [1]:
+     * other nodes (Relu, ...) may have one input (valgrind: uninitialised). */
+    if (pn->out_group != root && !(o->score_consumers && pn->in_group == root)) continue;
+    const pare_tensor *w = g->values[g->nodes[k]->inputs[1]]->init;
     if (pn->out_group == root && add_norms(w, pn->prod_axis, score, err)) return PARE_ERR;
     if (o->score_consumers && pn->in_group == root && add_norms(w, pn->cons_axis, score, err))
       return PARE_ERR;
@@ -652,7 +657,8 @@ static int remove_channel(obs_consumer *c, int64_t ch, double *inv, pare_err *er
 /* Greedy calibrated selection for group root: writes the kept channels'
  * indices into order[0..keep) (ascending) and the re-fitted weights into
  * the consumers' constants. */
-static int choose_calibrated(pc_state *st, int root, int64_t keep, int64_t *order, pare_err *err) {
+static int choose_calibrated(pc_state *st, int root, int64_t keep, int64_t *order,
+                             double *rel_error, pare_err *err) {
   pare_graph *g = st->g;
   int64_t C = st->groups[root].channels;
   int n = 0;
@@ -662,6 +668,7 @@ static int choose_calibrated(pc_state *st, int root, int64_t keep, int64_t *orde
   double *inv = NULL;
   int rc = cs && gone && score ? PARE_OK : pare_errf(err, "out of memory");
   int64_t max_s = 1;
+  double total = 0; /* sum over removals of the consumers' relative squared errors */
   for (int k = 0; rc == PARE_OK && k < g->n_nodes; k++) {
     if (st->nodes[k].in_group != root || !g->nodes[k]->op) continue;
     if (!st->grams[k].h)
@@ -682,8 +689,13 @@ static int choose_calibrated(pc_state *st, int root, int64_t keep, int64_t *orde
       if (best < 0 || score[ch] < score[best]) best = ch;
     }
     gone[best] = 1;
+    total += score[best];
     for (int i = 0; rc == PARE_OK && i < n; i++) rc = remove_channel(&cs[i], best, inv, err);
   }
+  /* Each consumer's squared error relative to its output energy adds up
+   * over the removals (the re-fit is exact for the calibration data):
+   * the root mean over consumers is the typical relative output error. */
+  *rel_error = n > 0 ? sqrt(fmax(total, 0) / n) : 0;
   int64_t at = 0;
   for (int64_t ch = 0; rc == PARE_OK && ch < C; ch++)
     if (!gone[ch]) order[at++] = ch;
@@ -741,7 +753,7 @@ static int choose(pc_state *st, int root, const pc_opts *o, pare_err *err) {
     return pare_errf(err, "out of memory");
   }
   if (o->score == SCORE_ACTIVATION) {
-    int rc = choose_calibrated(st, root, G->keep, order, err);
+    int rc = choose_calibrated(st, root, G->keep, order, &G->calib_error, err);
     free(score);
     if (rc)
       free(order);
@@ -915,6 +927,8 @@ static void record(pc_state *st, pare_pass_ctx *ctx, int64_t *removed, int64_t *
       }
       pare_pass_decide(ctx, name, "channels_before", (double)G->channels);
       pare_pass_decide(ctx, name, "channels_after", (double)(G->kept ? G->keep : G->channels));
+      if (G->kept && G->calib_error >= 0)
+        pare_pass_decide(ctx, name, "calib_output_error", G->calib_error);
     }
   }
 }
