@@ -334,6 +334,30 @@ static int check_declared_memory(const Onnx__GraphProto *gp, pare_err *err) {
   return pare_memory_check(total, "the initializers and constants", err);
 }
 
+/* protobuf-c's allocations while it parses a model, counted against the
+ * memory cap with the file's bytes: a file of many tiny messages (empty
+ * nodes, say) unpacks to tens of times its size. */
+typedef struct parse_budget {
+  size_t used;
+  int over;
+} parse_budget;
+
+static void *budget_alloc(void *data, size_t size) {
+  parse_budget *b = data;
+  if (pare_memory_check(add_saturating(b->used, size), "", NULL)) {
+    b->over = 1;
+    return NULL;
+  }
+  void *p = malloc(size);
+  if (p) b->used += size;
+  return p;
+}
+
+static void budget_free(void *data, void *p) {
+  (void)data;
+  free(p);
+}
+
 /* ------------------------------------------------------------ entry points */
 
 /* pare_graph_toposort, skipped for node-less graphs (ir.c memcpy()s from a NULL
@@ -369,7 +393,14 @@ pare_graph *pare_fe_load_bytes(const void *data, size_t len, const char *label, 
     pare_err_prefix(err, "%s", label);
     return NULL;
   }
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, data);
+  parse_budget budget = {len, 0};
+  ProtobufCAllocator alloc = {budget_alloc, budget_free, &budget};
+  Onnx__ModelProto *m = onnx__model_proto__unpack(&alloc, len, data);
+  if (!m && budget.over) {
+    pare_errf(err, "%s: parsing the model takes more than the %zu-byte memory limit (--max-memory)",
+              label, pare_max_memory);
+    return NULL;
+  }
   if (!m) {
     pare_errf(err, "%s: not a valid ONNX model (protobuf parse failed; truncated or not .onnx?)",
               label);
@@ -389,7 +420,7 @@ pare_graph *pare_fe_load_bytes(const void *data, size_t len, const char *label, 
     loader L = {m->graph, dir, g};
     rc = build_graph(&L, opset, flags, err);
   }
-  onnx__model_proto__free_unpacked(m, NULL);
+  onnx__model_proto__free_unpacked(m, &alloc);
   if (rc) {
     pare_graph_free(g);
     pare_err_prefix(err, "%s", label);

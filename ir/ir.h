@@ -107,9 +107,10 @@ extern size_t pare_max_tensor_bytes;
  * of pare_aligned_alloc buffers (all tensor data: weights, constants, inputs,
  * intermediates and outputs, and the generated code's workspace) live at
  * once. pare_tensor_alloc and pare_aligned_alloc refuse what would cross it;
- * the frontend also checks declared initializer sizes and file sizes against
- * it before allocating. Kernel scratch (malloc'd, at most a small multiple of
- * one tensor) and LLVM's own memory are not counted. */
+ * the frontend also checks file sizes, protobuf-c's parse and declared
+ * initializer sizes against it before allocating tensors. Kernel scratch
+ * (malloc'd, at most a small multiple of one tensor) and LLVM's own memory
+ * are not counted. */
 #define PARE_DEFAULT_MAX_MEMORY ((size_t)8 << 30)
 extern size_t pare_max_memory;
 /* Sets the cap, and pare_max_tensor_bytes to the cap. */

@@ -7,7 +7,7 @@
 #                textual IR pass tests and --report, the fuzz regressions
 #   models       pare inspect and pare run --engine interp on the shared
 #                real models (MNIST, hello_deepa, PP-OCR cls and rec)
-#   conformance  ~50 ONNX node cases (conv, pooling, RNNs, gather, slice,
+#   conformance  54 ONNX node cases (conv, pooling, RNNs, gather, slice,
 #                resize) through pare run's interpreter
 #   errors       error paths: pare_hostile's hand-made malicious models,
 #                damaged real models, bad inputs, usage errors, --max-memory
@@ -178,6 +178,7 @@ run_errors() {
   vg err-max-memory-weights 1 "$pare" run "$mnist" --max-memory 1M \
     --inputs "$shared/data/mnist/test_data_set_0" --output "$work/o"
   vg err-max-memory-inspect 1 "$pare" inspect "$mnist" --max-memory 1M
+  vg err-max-memory-parse 1 "$pare" inspect "$mnist" --max-memory 2M
   vg err-max-memory-run 1 "$pare" run "$mnist" --max-memory 3M \
     --inputs "$shared/data/mnist/test_data_set_0" --output "$work/o"
 }

@@ -64,6 +64,10 @@ if [ -f "$mnist" ] && [ -d "$set0" ]; then
   expect compile-file 1 "^pare: $mnist: reading the file: .* $limit" -- \
     "$pare" compile "$mnist" -o "$work/m.o" --max-memory=1024K
   check compile-file-no-output test ! -e "$work/m.o"
+  # 2 MiB holds the file, not the file and protobuf-c's parse of it (the raw
+  # weights are copied): refused while parsing, before any tensor exists.
+  expect inspect-parse 1 "^pare: $mnist: parsing the model takes more than the 2097152-byte memory limit \(--max-memory\)" -- \
+    "$pare" inspect "$mnist" --max-memory 2M
   # 16 MiB holds the weights, not the batch of 100's activations: the
   # interpreter refuses the node whose output would cross it.
   "$pare" run "$mnist" --inputs "$set0" --output "$work/out" --max-memory 16M 2>"$work/err"
