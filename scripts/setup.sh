@@ -111,7 +111,8 @@ run_example() {
 
 run_tests() {
   log "running the test suite"
-  (cd "$build" && ctest --output-on-failure -j "$jobs")
+  # The valgrind label (about 20 CPU-minutes) runs on its own: ctest -L valgrind.
+  (cd "$build" && ctest --output-on-failure -j "$jobs" -LE valgrind)
   if [ "${CI:-}" = "true" ] || [ "${PARE_SANITIZE_TESTS:-}" = "1" ]; then
     log "unit, CLI and conformance tests under ASan+UBSan"
     local asan="$build-asan"
