@@ -100,6 +100,9 @@ typedef struct cg {
   cg_epi epi;            /* its operands, when an anchor emits an epilogue */
   int epi_active;
   int n_kernels;
+  /* The target machine's features include AVX2: emitters may use x86 AVX2
+   * intrinsics (else only generic IR, which LLVM lowers for any target). */
+  int x86_avx2;
 } cg;
 
 /* ------------------------------------------------------------- kernels */

@@ -31,6 +31,18 @@ int pare_backend_supports(const char *op) {
   return cg_find_op(op) != NULL;
 }
 
+/* Whether the comma-separated feature list holds exactly `f`. */
+static int has_feature(const char *list, const char *f) {
+  size_t n = strlen(f);
+  for (const char *p = list; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == n && strncmp(p, f, n) == 0) return 1;
+    p = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------ constants */
 
 LLVMValueRef cg_const_bytes(cg *c, const void *data, size_t nbytes, const char *name) {
@@ -401,6 +413,7 @@ pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_er
   c.const_global = calloc((size_t)g->n_values + 1, sizeof *c.const_global);
   if (!rc && !c.const_global) rc = pare_errf(err, "out of memory");
   types_init(&c);
+  c.x86_avx2 = has_feature(m->features, "+avx2");
   if (!rc) rc = emit_kernels(&c, &fusion, m, err);
   m->stats.n_fused = fusion.n_fused;
   m->stats.planned_bytes = plan.workspace_bytes;

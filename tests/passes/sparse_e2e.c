@@ -12,7 +12,10 @@
  * and batched with a fused Add), prunes them with each pipeline and checks
  * that the outputs agree within 1e-4 and that the weights the object holds
  * shrank (the dense tensor is not emitted), and that the pruned graph's
- * text parses back to the same text. With --model, the first N
+ * text parses back to the same text; where the dense kernel runs the
+ * pruned weights (density 0.5, 2:4, 0.8), that its outputs are bit for
+ * bit those on the unencoded weights, and that one layer's object bytes
+ * are exactly the bitmask + nonzeros form's. With --model, the first N
  * (default 3) test_data_set_K inputs of DIR run through the model pruned
  * by each PIPELINE (default: model_pipelines below), same checks; a missing
  * model or folder prints SKIP and passes.
@@ -317,11 +320,59 @@ static const synth_case cases[] = {
     {"gemm K=1000 (chunks)", g_chunked},  {"conv K=432 (chunks)", c_chunked},
 };
 
-/* 0.5 and 2:4 stay above the kernels' density thresholds: the dense
- * fallback on pruned weights. */
-static const char *const synth_pipelines[] = {"prune<sparsity=0.9>", "prune<sparsity=0.75>",
-                                              "prune<pattern=1:4>",  "prune<pattern=1:8>",
-                                              "prune<sparsity=0.5>", "prune<pattern=2:4>"};
+/* 0.5, 2:4 and 0.2 (density 0.8) stay above the kernels' density
+ * thresholds: the dense kernel on pruned weights stored as bitmask +
+ * nonzeros; from DENSE_FROM on the pipelines are checked bit for bit
+ * against the dense kernel on the unencoded weights. */
+static const char *const synth_pipelines[] = {
+    "prune<sparsity=0.9>", "prune<sparsity=0.75>", "prune<pattern=1:4>", "prune<pattern=1:8>",
+    "prune<sparsity=0.5>", "prune<pattern=2:4>",   "prune<sparsity=0.2>"};
+#define DENSE_FROM 4
+
+/* The JIT's outputs on g against those with every encoding dropped (the
+ * dense kernel on the dense weights): the decoded weights are the same
+ * array, so the outputs must be the same bits. Drops g's encodings. */
+static void compare_dense_exact(const char *label, pare_graph *g) {
+  pare_err err;
+  engine ej, ed;
+  if (engine_open(&ej, ENGINE_JIT, g, 3, &err)) {
+    printf("FAIL %s (exact): %s\n", label, err.msg);
+    failed++;
+    return;
+  }
+  for (int v = 0; v < g->n_values; v++) {
+    pare_encoding_free(g->values[v]->enc);
+    g->values[v]->enc = NULL;
+  }
+  if (engine_open(&ed, ENGINE_JIT, g, 3, &err)) {
+    printf("FAIL %s (exact): %s\n", label, err.msg);
+    failed++;
+    engine_close(&ej);
+    return;
+  }
+  pare_tensor *in[16] = {0}, *oj[16] = {0}, *od[16] = {0};
+  for (int i = 0; i < g->n_inputs && i < 16; i++)
+    in[i] = random_input(&g->values[g->inputs[i]]->shape, &err);
+  int ok = !engine_run(&ej, in, oj, &err) && !engine_run(&ed, in, od, &err);
+  if (!ok) printf("FAIL %s (exact): %s\n", label, err.msg);
+  for (int j = 0; ok && j < g->n_outputs; j++)
+    if (oj[j]->nbytes != od[j]->nbytes || memcmp(oj[j]->data, od[j]->data, oj[j]->nbytes)) {
+      printf("FAIL %s: outputs differ from the dense kernel's (max %.3g)\n", label,
+             max_diff(oj[j], od[j]));
+      ok = 0;
+    }
+  if (ok)
+    printf("ok   %s: bit-identical to the dense kernel (object weights %lld vs %lld bytes)\n",
+           label, (long long)ej.stats.weight_bytes, (long long)ed.stats.weight_bytes);
+  ok ? passed++ : failed++;
+  for (int j = 0; j < 16; j++) {
+    pare_tensor_free(in[j]);
+    pare_tensor_free(oj[j]);
+    pare_tensor_free(od[j]);
+  }
+  engine_close(&ej);
+  engine_close(&ed);
+}
 
 static void run_synthetic(void) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -340,9 +391,67 @@ static void run_synthetic(void) {
         failed++;
       } else {
         compare_engines(label, g, NULL, 2, 1);
+        if (p >= DENSE_FROM) compare_dense_exact(label, g);
       }
       pare_graph_free(g);
     }
+}
+
+/* The object's bytes for one layer pruned to 50%, run by the dense kernel
+ * on weights stored as bitmask + nonzeros (backend/emit_linear.c,
+ * "compressed dense weights"): exactly ceil(numel/8) + 4*(nnz + 7) for the
+ * weight (these layers' packed arrays have no padding: Gemm/MatMul keep
+ * [K][N], the conv has 24 = 4*6 output channels), plus the other
+ * constants, plus the 2 KiB decode table when the target has AVX2. */
+static void run_masked_bytes(void) {
+  static const synth_case layers[] = {
+      {"gemm transB", g_transb}, {"gemm [K,N]", g_plain},   {"gemm 100x300x128", g_big},
+      {"matmul 2-D", m_plain},   {"conv panels", c_panels},
+  };
+  for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+    sbuf b = {0};
+    sb_printf(&b, "graph @t opset 17 {\n");
+    layers[i].build(&b);
+    sb_printf(&b, "}\n");
+    pare_err err;
+    char label[256];
+    snprintf(label, sizeof label, "%s, prune<sparsity=0.5>: object bytes", layers[i].name);
+    pare_graph *g = pare_graph_parse(b.p, layers[i].name, NULL, &err);
+    free(b.p);
+    engine ej;
+    if (!g || pare_infer_shapes(g, &err) || run_pipeline(g, "prune<sparsity=0.5>", &err) ||
+        engine_open(&ej, ENGINE_JIT, g, 3, &err)) {
+      printf("FAIL %s: %s\n", label, err.msg);
+      failed++;
+      pare_graph_free(g);
+      continue;
+    }
+    int64_t expect = 0, dense = 0;
+    for (int v = 0; v < g->n_values; v++) {
+      const pare_value *val = g->values[v];
+      if (!val->init) continue;
+      int64_t numel = pare_tensor_numel(val->init);
+      if (!val->enc) {
+        expect += (int64_t)val->init->nbytes;
+        continue;
+      }
+      const int64_t *rp = val->enc->row_ptr->data;
+      int64_t nnz = rp[pare_tensor_numel(val->enc->row_ptr) - 1];
+      expect += (numel + 7) / 8 + 4 * (nnz + 7);
+      dense += 4 * numel;
+    }
+    int64_t got = ej.stats.weight_bytes;
+    if (got != expect && got != expect + 2048) {
+      printf("FAIL %s: %lld, expected %lld (+ 2048 with the AVX2 table)\n", label, (long long)got,
+             (long long)expect);
+      failed++;
+    } else {
+      printf("ok   %s: %lld (weight dense %lld bytes)\n", label, (long long)got, (long long)dense);
+      passed++;
+    }
+    engine_close(&ej);
+    pare_graph_free(g);
+  }
 }
 
 /* A hand-written encoding whose columns are not sorted within a row (the IR
@@ -453,6 +562,7 @@ static const char *const model_pipelines[] = {
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--synthetic") == 0) {
     run_synthetic();
+    run_masked_bytes();
     run_unsorted();
     run_global();
   } else if (argc >= 5 && strcmp(argv[1], "--model") == 0 && strcmp(argv[3], "--data") == 0) {
