@@ -657,7 +657,7 @@ static LLVMValueRef transpose_to_blocks(cg *c, LLVMValueRef a, int64_t M, int64_
  * half of the time. Measured on the rec model (AMD EPYC Zen 3, AVX2; 1.24 M
  * nonzeros in 2.57 M pruned weights; medians of pare run --repeat 30,
  * configurations interleaved, run-to-run noise +-3 ms): against the
- * same pruned model with dense storage (24.8 / 23.3 ms in two sessions)
+ * same pruned model with dense storage (23.3 / 25.4 ms in two sessions)
  * the table ran in 26.0 / 22.9 ms, i.e. within the noise (~0.3 ms of
  * work: 10 instructions per mask byte), the gather in 29.2 ms, expandload
  * in 35.1 ms; MASKED_EXPANDLOAD=1 builds the last for comparison.
