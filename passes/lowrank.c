@@ -66,6 +66,7 @@
  * the undamped H), or why it was skipped.
  */
 #include "passes/gram.h"
+#include "passes/pass_util.h"
 #include "passes/passes.h"
 
 #include <cblas.h>
@@ -77,7 +78,7 @@ void openblas_set_num_threads(int n); /* OpenBLAS's cblas.h, which is not on the
 #include <stdlib.h>
 #include <string.h>
 
-enum { OP_CONV = 1, OP_GEMM = 2, OP_MATMUL = 4 };
+enum { OP_CONV = PARE_OP_CONV, OP_GEMM = PARE_OP_GEMM, OP_MATMUL = PARE_OP_MATMUL };
 enum { WHITEN_AUTO, WHITEN_NONE, WHITEN_CHOLESKY };
 
 /* Larger weights are left alone: the SVD works on double copies of them
@@ -109,35 +110,7 @@ typedef struct lr_layer {
   int out_cols;      /* output channels are M's columns (Gemm, MatMul), else rows */
 } lr_layer;
 
-static int is_op(const pare_node *n, const char *op) {
-  return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
-}
-
 /* ------------------------------------------------------------- options */
-
-static int parse_ops(const char *text, unsigned *out, pare_err *err) {
-  *out = 0;
-  const char *p = text ? text : "";
-  while (*p) {
-    size_t len = strcspn(p, "+|/: ");
-    if (len == 3 && strncmp(p, "all", 3) == 0)
-      *out |= OP_CONV | OP_GEMM | OP_MATMUL;
-    else if (len == 4 && strncmp(p, "conv", 4) == 0)
-      *out |= OP_CONV;
-    else if (len == 4 && strncmp(p, "gemm", 4) == 0)
-      *out |= OP_GEMM;
-    else if (len == 6 && strncmp(p, "matmul", 6) == 0)
-      *out |= OP_MATMUL;
-    else if (len > 0)
-      return pare_errf(err,
-                       "option 'ops': unknown op '%.*s' in '%s' (expected conv, gemm, matmul "
-                       "or all, joined by '+')",
-                       (int)len, p, text);
-    p += len + (p[len] != 0);
-  }
-  if (!*out) return pare_errf(err, "option 'ops': no op given in '%s'", text ? text : "");
-  return PARE_OK;
-}
 
 static int parse_opts(const pare_opt_value *args, lr_opts *o, pare_err *err) {
   o->energy = args[0].f;
@@ -163,7 +136,7 @@ static int parse_opts(const pare_opt_value *args, lr_opts *o, pare_err *err) {
   o->params = args[7].f;
   if (!(o->params >= 0 && o->params < 1))
     return pare_errf(err, "option 'params' must be in [0, 1) (0 = off), not %g", o->params);
-  return parse_ops(args[4].s, &o->ops, err);
+  return pare_pass_parse_ops(args[4].s, &o->ops, err);
 }
 
 /* ------------------------------------------------------------ matching */
@@ -209,7 +182,7 @@ static int match_layer(const pare_graph *g, int k, unsigned ops, lr_layer *L) {
   int y = n->outputs[0];
   L->w = n->inputs[1];
   L->name = n->name && n->name[0] ? n->name : g->values[y]->name;
-  if ((ops & OP_GEMM) && is_op(n, "Gemm")) {
+  if ((ops & OP_GEMM) && pare_pass_is_op(n, "Gemm")) {
     if (!const_weight(g, L->w, 2) || !plain_attrs(n)) return 0;
     const pare_shape *ws = &g->values[L->w]->init->shape;
     L->kind = OP_GEMM;
@@ -219,7 +192,7 @@ static int match_layer(const pare_graph *g, int k, unsigned ops, lr_layer *L) {
     L->bias = n->n_inputs > 2 ? const_numel(g, n->inputs[2]) : 0;
     L->positions = positions_of(g, y, L->n);
     L->out_cols = 1;
-  } else if ((ops & OP_MATMUL) && is_op(n, "MatMul")) {
+  } else if ((ops & OP_MATMUL) && pare_pass_is_op(n, "MatMul")) {
     if (n->n_inputs != 2 || !const_weight(g, L->w, 2)) return 0;
     const pare_shape *ws = &g->values[L->w]->init->shape;
     L->kind = OP_MATMUL;
@@ -227,7 +200,7 @@ static int match_layer(const pare_graph *g, int k, unsigned ops, lr_layer *L) {
     L->n = ws->dims[1];
     L->positions = positions_of(g, y, L->n);
     L->out_cols = 1;
-  } else if ((ops & OP_CONV) && is_op(n, "Conv")) {
+  } else if ((ops & OP_CONV) && pare_pass_is_op(n, "Conv")) {
     if (!const_weight(g, L->w, -1) || pare_attr_int(n, "group", 1) != 1 || !plain_attrs(n))
       return 0;
     const pare_shape *ws = &g->values[L->w]->init->shape;
@@ -302,18 +275,6 @@ static int64_t choose_rank(const lr_opts *o, const lr_layer *L, const double *s,
 
 /* ----------------------------------------------------------- rewriting */
 
-/* base + suffix, or with ".2", ".3", ... appended when a value has that
- * name already: a malloc'd string, NULL on OOM. */
-static char *unique_name(const pare_graph *g, const char *base, const char *suffix) {
-  size_t len = strlen(base) + strlen(suffix) + 24;
-  char *buf = malloc(len);
-  if (!buf) return NULL;
-  snprintf(buf, len, "%s%s", base, suffix);
-  for (int i = 2; pare_graph_find_value(g, buf) >= 0; i++)
-    snprintf(buf, len, "%s%s.%d", base, suffix, i);
-  return buf;
-}
-
 /* A new f32 constant of shape `dims` (rank dims) with data d. */
 static int add_f32_const(pare_graph *g, const char *base, const char *suffix, const int64_t *dims,
                          int rank, const float *d, pare_err *err) {
@@ -321,7 +282,7 @@ static int add_f32_const(pare_graph *g, const char *base, const char *suffix, co
   pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
   if (!t) return PARE_ERR;
   memcpy(t->data, d, t->nbytes);
-  char *name = unique_name(g, base, suffix);
+  char *name = pare_pass_unique_name(g, base, suffix);
   int v = name ? pare_graph_add_const(g, name, t, err) : pare_errf(err, "out of memory");
   if (!name) pare_tensor_free(t);
   free(name);
@@ -372,7 +333,7 @@ static int rewrite(pare_graph *g, const lr_layer *L, int64_t r, const float *uf,
   const pare_value *y = g->values[orig->outputs[0]];
   pare_shape ts = y->shape;
   if (ts.rank >= 1) ts.dims[L->kind == OP_CONV ? (ts.rank > 1 ? 1 : 0) : ts.rank - 1] = r;
-  char *tname = unique_name(g, L->name, ".lr1");
+  char *tname = pare_pass_unique_name(g, L->name, ".lr1");
   if (!tname) return pare_errf(err, "out of memory");
   int t = pare_graph_add_value(g, tname, PARE_F32, &ts, err);
   int in1[2] = {orig->inputs[0], L->kind == OP_CONV ? v : u};

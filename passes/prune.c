@@ -35,6 +35,7 @@
  */
 #include "passes/gram.h"
 #include "passes/obs.h"
+#include "passes/pass_util.h"
 #include "passes/passes.h"
 
 #include <cblas.h>
@@ -43,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OP_CONV = 1, OP_GEMM = 2, OP_MATMUL = 4 };
+enum { OP_CONV = PARE_OP_CONV, OP_GEMM = PARE_OP_GEMM, OP_MATMUL = PARE_OP_MATMUL };
 
 /* One weight to prune. */
 typedef struct layer {
@@ -55,32 +56,8 @@ typedef struct layer {
   int reduce_along_rows; /* N:M groups run down dim0 ([K, N] weights) */
 } layer;
 
-static int is_op(const pare_node *n, const char *op) {
-  return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
-}
-
-/* Parses "conv+gemm+matmul" into OP_* bits. */
-static int parse_ops(const char *s, int *mask, pare_err *err) {
-  *mask = 0;
-  while (*s) {
-    size_t n = strcspn(s, "+");
-    if (n == 4 && strncmp(s, "conv", 4) == 0)
-      *mask |= OP_CONV;
-    else if (n == 4 && strncmp(s, "gemm", 4) == 0)
-      *mask |= OP_GEMM;
-    else if (n == 6 && strncmp(s, "matmul", 6) == 0)
-      *mask |= OP_MATMUL;
-    else
-      return pare_errf(err, "option 'ops': '%.*s' is not conv, gemm or matmul (join with +)",
-                       (int)n, s);
-    s += n + (s[n] == '+');
-  }
-  if (!*mask) return pare_errf(err, "option 'ops' names no op (conv, gemm, matmul joined by +)");
-  return PARE_OK;
-}
-
 /* The weight node k reads and how, or 0. */
-static int weight_of(const pare_graph *g, const pare_node *n, int mask, int64_t min_size,
+static int weight_of(const pare_graph *g, const pare_node *n, unsigned mask, int64_t min_size,
                      layer *out) {
   int v = n->n_inputs > 1 ? n->inputs[1] : -1;
   if (v < 0) return 0;
@@ -90,12 +67,12 @@ static int weight_of(const pare_graph *g, const pare_node *n, int mask, int64_t 
   if (val->enc && val->enc->kind != PARE_ENC_SPARSE) return 0;
   const pare_shape *s = &t->shape;
   int along_rows = 0;
-  if (is_op(n, "Conv") && (mask & OP_CONV)) {
+  if (pare_pass_is_op(n, "Conv") && (mask & OP_CONV)) {
     if (s->rank < 3) return 0;
-  } else if (is_op(n, "Gemm") && (mask & OP_GEMM)) {
+  } else if (pare_pass_is_op(n, "Gemm") && (mask & OP_GEMM)) {
     if (s->rank != 2) return 0;
     along_rows = pare_attr_int(n, "transB", 0) == 0;
-  } else if (is_op(n, "MatMul") && (mask & OP_MATMUL)) {
+  } else if (pare_pass_is_op(n, "MatMul") && (mask & OP_MATMUL)) {
     if (s->rank != 2) return 0;
     along_rows = 1;
   } else {
@@ -449,10 +426,10 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   double damp = args[6].f;
   int per_row = strcmp(args[7].s, "row") == 0;
   const pare_calib *calib = pare_pass_calib(ctx);
-  int mask;
+  unsigned mask;
   if (!(sparsity >= 0 && sparsity < 1))
     return pare_errf(err, "option 'sparsity' must be in [0, 1), not %g", sparsity);
-  if (parse_ops(args[3].s, &mask, err)) return PARE_ERR;
+  if (pare_pass_parse_ops(args[3].s, &mask, err)) return PARE_ERR;
   if (min_size < 0) return pare_errf(err, "option 'min-size' must be >= 0");
   if (!(damp > 0 && damp < 1))
     return pare_errf(err, "option 'damp' must be in (0, 1), not %g", damp);

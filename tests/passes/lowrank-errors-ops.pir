@@ -1,5 +1,5 @@
 # PASSES: lowrank<ops=conv+lstm>
-# EXPECT-ERROR: pass 'lowrank': option 'ops': unknown op 'lstm'
+# EXPECT-ERROR: pass 'lowrank': option 'ops': 'lstm' is not conv, gemm, matmul or all (join with +)
 graph @e opset 17 {
   input %x : f32[2,3]
   const %w : f32[3,4] = dense<1>

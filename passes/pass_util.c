@@ -1,0 +1,44 @@
+/*
+ * pass_util.c - see pass_util.h.
+ */
+#include "passes/pass_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pare_pass_parse_ops(const char *s, unsigned *mask, pare_err *err) {
+  *mask = 0;
+  const char *p = s ? s : "";
+  while (*p) {
+    size_t n = strcspn(p, "+");
+    if (n == 3 && strncmp(p, "all", 3) == 0)
+      *mask |= PARE_OP_CONV | PARE_OP_GEMM | PARE_OP_MATMUL;
+    else if (n == 4 && strncmp(p, "conv", 4) == 0)
+      *mask |= PARE_OP_CONV;
+    else if (n == 4 && strncmp(p, "gemm", 4) == 0)
+      *mask |= PARE_OP_GEMM;
+    else if (n == 6 && strncmp(p, "matmul", 6) == 0)
+      *mask |= PARE_OP_MATMUL;
+    else
+      return pare_errf(err, "option 'ops': '%.*s' is not conv, gemm, matmul or all (join with +)",
+                       (int)n, p);
+    p += n + (p[n] == '+');
+  }
+  if (!*mask) return pare_errf(err, "option 'ops' names no op (conv, gemm, matmul joined by +)");
+  return PARE_OK;
+}
+
+int pare_pass_is_op(const pare_node *n, const char *op) {
+  return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
+}
+
+char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *suffix) {
+  size_t len = strlen(base) + strlen(suffix) + 24;
+  char *buf = malloc(len);
+  if (!buf) return NULL;
+  snprintf(buf, len, "%s%s", base, suffix);
+  for (int i = 2; pare_graph_find_value(g, buf) >= 0; i++)
+    snprintf(buf, len, "%s%s.%d", base, suffix, i);
+  return buf;
+}

@@ -1,0 +1,23 @@
+/*
+ * pass_util.h - small pieces the passes share (private to passes/).
+ */
+#ifndef PARE_PASSES_PASS_UTIL_H
+#define PARE_PASSES_PASS_UTIL_H
+
+#include "ir/ir.h"
+
+/* The layer kinds an `ops` option names. */
+enum { PARE_OP_CONV = 1, PARE_OP_GEMM = 2, PARE_OP_MATMUL = 4 };
+
+/* Parses an `ops` option value such as "conv+gemm+matmul" (or "all") into
+ * PARE_OP_* bits; an unknown or empty list is an error naming the option. */
+int pare_pass_parse_ops(const char *s, unsigned *mask, pare_err *err);
+
+/* n is the ONNX op `op` (default domain). */
+int pare_pass_is_op(const pare_node *n, const char *op);
+
+/* base + suffix, or with ".2", ".3", ... appended when a value has that
+ * name already: a malloc'd string, NULL when out of memory. */
+char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *suffix);
+
+#endif /* PARE_PASSES_PASS_UTIL_H */
