@@ -360,8 +360,102 @@ static void test_prune_channels_activation(void) {
   pare_graph_free(g);
 }
 
+/* A Concat along the channels of two groups read by one MatMul: dup_run
+ * makes each 4-column block of the [16, 8] concatenation a twin pair, a
+ * free column and a zero one, so each group drops its channel 3 and one
+ * twin. The consumer is shared by the two groups: its OBS state carries
+ * over, so the rows it ends with are both groups' re-fits together (the
+ * twins' rows summed, per segment). */
+static void test_prune_channels_concat(void) {
+  pare_graph *g = parse("graph @cat opset 17 {\n"
+                        "  input %x : f32[16,3]\n"
+                        "  const %w1 : f32[3,4] = dense<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12>\n"
+                        "  const %w2 : f32[3,4] = dense<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12>\n"
+                        "  const %w3 : f32[8,2] = dense<1, -1, 2, 0.5, -3, 1, 7, 7, 0.5, 2, 1, 1, "
+                        "4, -2, 9, 9>\n"
+                        "  %h1 : f32[16,4] = MatMul(%x, %w1) @fc1\n"
+                        "  %h2 : f32[16,4] = MatMul(%x, %w2) @fc2\n"
+                        "  %k : f32[16,8] = Concat(%h1, %h2) {axis = -1 : int} @cat\n"
+                        "  %y : f32[16,2] = MatMul(%k, %w3) @fc3\n"
+                        "  output %y\n"
+                        "}\n");
+  if (!g) return;
+  pare_calib calib = {.n_samples = 3, .run = dup_run};
+  pare_pipeline p;
+  pare_err err;
+  CHECK(pare_pipeline_parse("prune-channels<ratio=0.5;round=1;min-channels=1;score=activation>", &p,
+                            &err) == PARE_OK);
+  pare_pm_opts pm = {.calib = &calib};
+  int rc = pare_pipeline_run(&p, g, &pm, &err);
+  CHECK_MSG(rc == PARE_OK, "%s", err.msg);
+  pare_pipeline_free(&p);
+  int fc1 = node_named(g, "fc1"), fc2 = node_named(g, "fc2"), fc3 = node_named(g, "fc3");
+  if (rc == PARE_OK && fc1 >= 0 && fc2 >= 0 && fc3 >= 0) {
+    const pare_tensor *w1 = g->values[g->nodes[fc1]->inputs[1]]->init;
+    const pare_tensor *w2 = g->values[g->nodes[fc2]->inputs[1]]->init;
+    const pare_tensor *w3 = g->values[g->nodes[fc3]->inputs[1]]->init;
+    CHECK(w1->shape.dims[1] == 2 && w2->shape.dims[1] == 2 && w3->shape.dims[0] == 4);
+    const float *b = w3->data;
+    const float want[8] = {3, -0.5, -3, 1, 1.5, 3, 4, -2};
+    for (int i = 0; i < 8; i++) CHECK_NEAR(b[i], want[i], 0.05);
+  }
+  pare_graph_free(g);
+}
+
+/* Collects the "skipped" reasons of a pipeline run. */
+typedef struct reasons {
+  char text[4][200];
+  int n;
+} reasons;
+
+static void on_decision(void *user, const char *pass, const char *layer, const char *key,
+                        double number, const char *value) {
+  reasons *r = user;
+  (void)pass, (void)layer, (void)number;
+  if (value && strcmp(key, "skipped") == 0 && r->n < 4)
+    snprintf(r->text[r->n++], sizeof r->text[0], "%s", value);
+}
+
+/* A Concat along the rows of two groups' [16, 4] values (not their
+ * channels) keeps both whole, and says why (the reason
+ * tests/passes/prune-channels-concat-skip.pir can only cite). */
+static void test_prune_channels_concat_skip(void) {
+  pare_graph *g = parse("graph @cat opset 17 {\n"
+                        "  input %x : f32[16,3]\n"
+                        "  const %w1 : f32[3,4] = dense<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12>\n"
+                        "  const %w2 : f32[3,4] = dense<1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12>\n"
+                        "  const %w3 : f32[4,2] = dense<1, -1, 2, 0.5, -3, 1, 7, 7>\n"
+                        "  %h1 : f32[16,4] = MatMul(%x, %w1) @fc1\n"
+                        "  %h2 : f32[16,4] = MatMul(%x, %w2) @fc2\n"
+                        "  %k : f32[32,4] = Concat(%h1, %h2) {axis = 0 : int} @cat\n"
+                        "  %y : f32[32,2] = MatMul(%k, %w3) @fc3\n"
+                        "  output %y\n"
+                        "}\n");
+  if (!g) return;
+  pare_pipeline p;
+  pare_err err;
+  CHECK(pare_pipeline_parse("prune-channels<ratio=0.5;round=1;min-channels=1>", &p, &err) ==
+        PARE_OK);
+  reasons r = {.n = 0};
+  pare_pm_opts pm = {.on_decision = on_decision, .user = &r};
+  int rc = pare_pipeline_run(&p, g, &pm, &err);
+  CHECK_MSG(rc == PARE_OK, "%s", err.msg);
+  pare_pipeline_free(&p);
+  /* fc1 and fc2 for the Concat; fc3 produces the graph output */
+  int n_cat = 0;
+  for (int i = 0; i < r.n; i++)
+    n_cat +=
+        strcmp(r.text[i], "Concat 'cat' concatenates along another axis than the channels") == 0;
+  CHECK(r.n == 3 && n_cat == 2);
+  int fc1 = node_named(g, "fc1");
+  if (fc1 >= 0) CHECK(g->values[g->nodes[fc1]->inputs[1]]->init->shape.dims[1] == 4);
+  pare_graph_free(g);
+}
+
 int main(void) {
   RUN(test_prune_channels_activation);
+  RUN(test_prune_channels_concat);
+  RUN(test_prune_channels_concat_skip);
   RUN(test_gram_conv);
   RUN(test_gram_linear);
   RUN(test_gram_errors);
