@@ -82,6 +82,7 @@
  * channels removed, groups pruned, groups skipped, groups kept whole.
  */
 #include "passes/gram.h"
+#include "passes/pass_util.h"
 #include "passes/passes.h"
 
 #include <lapacke.h>
@@ -91,7 +92,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OP_CONV = 1, OP_GEMM = 2, OP_MATMUL = 4 };
+enum { OP_CONV = PARE_OP_CONV, OP_GEMM = PARE_OP_GEMM, OP_MATMUL = PARE_OP_MATMUL };
 enum { SCORE_MAGNITUDE = 0, SCORE_ACTIVATION = 1 };
 
 /* How a node passes a group along. */
@@ -160,35 +161,12 @@ typedef struct pc_state {
   int n_values; /* before the pass added constants: the ones vgroup covers */
 } pc_state;
 
-static int is_op(const pare_node *n, const char *op) {
-  return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
-}
-
 static const char *layer_name(const pare_graph *g, const pare_node *n) {
   if (n->name && n->name[0]) return n->name;
   return n->n_outputs > 0 && n->outputs[0] >= 0 ? g->values[n->outputs[0]]->name : "";
 }
 
 /* ------------------------------------------------------------- options */
-
-static int parse_ops(const char *s, unsigned *mask, pare_err *err) {
-  *mask = 0;
-  while (*s) {
-    size_t n = strcspn(s, "+");
-    if (n == 4 && strncmp(s, "conv", 4) == 0)
-      *mask |= OP_CONV;
-    else if (n == 4 && strncmp(s, "gemm", 4) == 0)
-      *mask |= OP_GEMM;
-    else if (n == 6 && strncmp(s, "matmul", 6) == 0)
-      *mask |= OP_MATMUL;
-    else
-      return pare_errf(err, "option 'ops': '%.*s' is not conv, gemm or matmul (join with +)",
-                       (int)n, s);
-    s += n + (s[n] == '+');
-  }
-  if (!*mask) return pare_errf(err, "option 'ops' names no op (conv, gemm, matmul joined by +)");
-  return PARE_OK;
-}
 
 static int parse_opts(const pare_opt_value *args, pc_opts *o, pare_err *err) {
   o->ratio = args[0].f;
@@ -205,7 +183,7 @@ static int parse_opts(const pare_opt_value *args, pc_opts *o, pare_err *err) {
   if (o->min_channels < 1)
     return pare_errf(err, "option 'min-channels' must be >= 1, not %lld",
                      (long long)o->min_channels);
-  return parse_ops(args[4].s, &o->ops, err);
+  return pare_pass_parse_ops(args[4].s, &o->ops, err);
 }
 
 /* ---------------------------------------------------------- union-find */
@@ -291,13 +269,13 @@ static int producer(const pare_graph *g, const pare_node *n, unsigned ops, int64
   if (!single_output(g, n) || n->n_inputs < 2 || n->inputs[0] < 0) return 0;
   int w = n->inputs[1], b = n->n_inputs > 2 ? n->inputs[2] : -1;
   if (b >= 0 && !is_const(g, b)) return 0;
-  if ((ops & OP_CONV) && is_op(n, "Conv")) {
+  if ((ops & OP_CONV) && pare_pass_is_op(n, "Conv")) {
     if (!is_weight(g, w, -1) || pare_attr_int(n, "group", 1) != 1) return 0;
     *axis = 0;
-  } else if ((ops & OP_GEMM) && is_op(n, "Gemm")) {
+  } else if ((ops & OP_GEMM) && pare_pass_is_op(n, "Gemm")) {
     if (!is_weight(g, w, 2)) return 0;
     *axis = pare_attr_int(n, "transB", 0) ? 0 : 1;
-  } else if ((ops & OP_MATMUL) && is_op(n, "MatMul")) {
+  } else if ((ops & OP_MATMUL) && pare_pass_is_op(n, "MatMul")) {
     if (n->n_inputs != 2 || !is_weight(g, w, 2)) return 0;
     *axis = 1;
   } else {
@@ -314,14 +292,14 @@ static int consumer_axis(const pare_graph *g, const pare_node *n, int e, int64_t
   int x = n->inputs[0], w = n->inputs[1], b = n->n_inputs > 2 ? n->inputs[2] : -1;
   if (b >= 0 && !is_const(g, b)) return -1;
   int axis;
-  if (is_op(n, "Conv")) {
+  if (pare_pass_is_op(n, "Conv")) {
     if (!is_weight(g, w, -1) || pare_attr_int(n, "group", 1) != 1 || e != rank_of(g, x) - 2)
       return -1;
     axis = 1;
-  } else if (is_op(n, "Gemm")) {
+  } else if (pare_pass_is_op(n, "Gemm")) {
     if (!is_weight(g, w, 2) || e != (pare_attr_int(n, "transA", 0) ? 1 : 0)) return -1;
     axis = pare_attr_int(n, "transB", 0) ? 1 : 0;
-  } else if (is_op(n, "MatMul")) {
+  } else if (pare_pass_is_op(n, "MatMul")) {
     if (n->n_inputs != 2 || !is_weight(g, w, 2) || e != 0) return -1;
     axis = 0;
   } else {
@@ -345,13 +323,14 @@ static int is_elementwise(const pare_node *n) {
       "Where",       "Xor",
   };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-    if (is_op(n, ops[i])) return 1;
+    if (pare_pass_is_op(n, ops[i])) return 1;
   return 0;
 }
 
 static int is_pool(const pare_node *n) {
-  return is_op(n, "GlobalAveragePool") || is_op(n, "GlobalMaxPool") || is_op(n, "GlobalLpPool") ||
-         is_op(n, "AveragePool") || is_op(n, "MaxPool") || is_op(n, "LpPool");
+  return pare_pass_is_op(n, "GlobalAveragePool") || pare_pass_is_op(n, "GlobalMaxPool") ||
+         pare_pass_is_op(n, "GlobalLpPool") || pare_pass_is_op(n, "AveragePool") ||
+         pare_pass_is_op(n, "MaxPool") || pare_pass_is_op(n, "LpPool");
 }
 
 /* The size of value v's dim at channel axis e (from the last): 1 when v
@@ -390,7 +369,7 @@ static const char *check_elementwise(pc_state *st, const pare_node *n, int *e, i
 
 /* Depthwise conv of a group of C channels on axis e (multiplier 1). */
 static int is_depthwise(const pare_graph *g, const pare_node *n, int e, int64_t c) {
-  if (!is_op(n, "Conv") || n->n_inputs < 2 || e != rank_of(g, n->inputs[0]) - 2) return 0;
+  if (!pare_pass_is_op(n, "Conv") || n->n_inputs < 2 || e != rank_of(g, n->inputs[0]) - 2) return 0;
   int w = n->inputs[1], b = n->n_inputs > 2 ? n->inputs[2] : -1;
   if (pare_attr_int(n, "group", 1) != c || !is_weight(g, w, -1)) return 0;
   const pare_shape *ws = &g->values[w]->init->shape;
@@ -399,7 +378,8 @@ static int is_depthwise(const pare_graph *g, const pare_node *n, int e, int64_t 
 }
 
 static int is_batchnorm(const pare_graph *g, const pare_node *n, int e, int64_t c) {
-  if (!is_op(n, "BatchNormalization") || n->n_inputs != 5 || e != rank_of(g, n->inputs[0]) - 2)
+  if (!pare_pass_is_op(n, "BatchNormalization") || n->n_inputs != 5 ||
+      e != rank_of(g, n->inputs[0]) - 2)
     return 0;
   for (int i = 1; i < 5; i++) {
     int v = n->inputs[i];
@@ -526,7 +506,7 @@ static void analyze_node(pc_state *st, int k, unsigned ops) {
       pass_along(st, k, root, e, THRU_BN);
     } else if (first == 0 && n_group_inputs == 1 && is_pool(n) && e == rank_of(g, v) - 2) {
       pass_along(st, k, root, e, THRU_POOL);
-    } else if (is_op(n, "Concat")) {
+    } else if (pare_pass_is_op(n, "Concat")) {
       why = concat_channels(st, k);
     } else {
       why = "is read by it";
@@ -542,7 +522,7 @@ static void analyze_node(pc_state *st, int k, unsigned ops) {
     int y = n->outputs[0];
     st->vgroup[y] = pn->out_group;
     /* Conv: axis 1 of [N, C, ...]; Gemm/MatMul: the last. */
-    st->vaxis[y] = is_op(n, "Conv") ? rank_of(g, y) - 2 : 0;
+    st->vaxis[y] = pare_pass_is_op(n, "Conv") ? rank_of(g, y) - 2 : 0;
     if (rank_of(g, y) < 1 || st->vaxis[y] < 0 || dim_at(g, y, st->vaxis[y]) != channels)
       mark_bad(st, pn->out_group, "its output's shape is not known");
     if (pare_graph_use_count(g, y) == 0) mark_bad(st, pn->out_group, "its output is unused");
@@ -963,17 +943,6 @@ static pare_tensor *slice_axis(const pare_tensor *t, int axis, const int64_t *id
   return out;
 }
 
-/* base + suffix, or with ".2", ".3", ... when a value has that name. */
-static char *unique_name(const pare_graph *g, const char *base, const char *suffix) {
-  size_t len = strlen(base) + strlen(suffix) + 24;
-  char *buf = malloc(len);
-  if (!buf) return NULL;
-  snprintf(buf, len, "%s%s", base, suffix);
-  for (int i = 2; pare_graph_find_value(g, buf) >= 0; i++)
-    snprintf(buf, len, "%s%s.%d", base, suffix, i);
-  return buf;
-}
-
 /* Constant v sliced along axis a0 by r0's kept channels and along a1 by
  * r1's (a group, composite -2 - c, or -1: not sliced there): a new constant
  * <v>.pruned, made once per distinct slicing. */
@@ -995,7 +964,7 @@ static int sliced(pc_state *st, int v, int a0, int r0, int a1, int r1, pare_err 
     t = u;
   }
   if (!t) return PARE_ERR;
-  char *name = unique_name(g, g->values[v]->name, ".pruned");
+  char *name = pare_pass_unique_name(g, g->values[v]->name, ".pruned");
   int out = name ? pare_graph_add_const(g, name, t, err) : pare_errf(err, "out of memory");
   if (!name) pare_tensor_free(t);
   free(name);
@@ -1050,8 +1019,8 @@ static int rewrite_node(pc_state *st, int k, pare_err *err) {
       /* Conv: b[CO]; Gemm: C broadcasts to [M, N], N last. */
       int brank = rank_of(st->g, b);
       int64_t d = dim_at(st->g, b, 0);
-      if (is_op(n, "Conv") && slice_input(st, k, 2, 0, out, err)) return PARE_ERR;
-      if (is_op(n, "Gemm") && d == st->groups[out].channels && brank >= 1 &&
+      if (pare_pass_is_op(n, "Conv") && slice_input(st, k, 2, 0, out, err)) return PARE_ERR;
+      if (pare_pass_is_op(n, "Gemm") && d == st->groups[out].channels && brank >= 1 &&
           slice_input(st, k, 2, brank - 1, out, err))
         return PARE_ERR;
     }
