@@ -213,6 +213,19 @@ int pare_gram_collect(const pare_calib *c, pare_graph *g, const int *nodes, int 
   return rc;
 }
 
+void pare_gram_damped(const double *h, int64_t k, double damp, int attempt, double *out) {
+  double mean = 0;
+  for (int64_t j = 0; j < k; j++) mean += h[j * k + j];
+  mean = mean > 0 ? mean / (double)k : 1.0;
+  double lambda = damp * mean;
+  for (int i = 0; i < attempt; i++) lambda *= 10;
+  memcpy(out, h, (size_t)(k * k) * sizeof *out);
+  for (int64_t j = 0; j < k; j++) {
+    if (out[j * k + j] == 0) out[j * k + j] = mean;
+    out[j * k + j] += lambda;
+  }
+}
+
 void pare_gram_free(pare_gram *grams, int n) {
   for (int i = 0; grams && i < n; i++) {
     free(grams[i].h);

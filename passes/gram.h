@@ -38,6 +38,16 @@ int pare_gram_collect(const pare_calib *c, pare_graph *g, const int *nodes, int 
                       pare_err *err);
 void pare_gram_free(pare_gram *grams, int n);
 
+/* Attempts at damping a Gram matrix until it factors (see pare_gram_damped). */
+enum { PARE_GRAM_DAMP_ATTEMPTS = 8 };
+
+/* h (k x k) made positive definite for a Cholesky factorization, into out:
+ * h + lambda I with lambda = damp * mean(diag h) * 10^attempt (h from few
+ * samples is often singular; callers retry with the next attempt while the
+ * factorization fails), and a zero diagonal entry, an input that was always
+ * zero, weighted like an average input rather than not at all. */
+void pare_gram_damped(const double *h, int64_t k, double damp, int attempt, double *out);
+
 /* Block `group` of gr: k x k doubles. */
 static inline double *pare_gram_block(const pare_gram *gr, int group) {
   return gr->h + (size_t)group * (size_t)gr->k * (size_t)gr->k;

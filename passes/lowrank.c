@@ -375,22 +375,12 @@ typedef struct lr_totals {
   int64_t params_before, params_after, flops_before, flops_after;
 } lr_totals;
 
-/* The lower Cholesky factor l (k x k, zero above the diagonal) of h + lambda I.
- * lambda starts at damp * mean(diag h) and grows tenfold while the
- * factorization fails (h from few samples is often singular). */
+/* The lower Cholesky factor l (k x k, zero above the diagonal) of the
+ * damped h (gram.h: an input that was always zero gives no information
+ * about its direction and is weighed like an average one). */
 static int cholesky_lower(const double *h, int64_t k, double damp, double *l, pare_err *err) {
-  double mean = 0;
-  for (int64_t j = 0; j < k; j++) mean += h[j * k + j];
-  mean = mean > 0 ? mean / (double)k : 1.0;
-  double lambda = damp * mean;
-  for (int attempt = 0; attempt < 8; attempt++, lambda *= 10) {
-    memcpy(l, h, (size_t)(k * k) * sizeof *l);
-    /* An input that was always zero gives no information about its
-     * direction: weigh it like an average one rather than not at all. */
-    for (int64_t j = 0; j < k; j++) {
-      if (l[j * k + j] == 0) l[j * k + j] = mean;
-      l[j * k + j] += lambda;
-    }
+  for (int attempt = 0; attempt < PARE_GRAM_DAMP_ATTEMPTS; attempt++) {
+    pare_gram_damped(h, k, damp, attempt, l);
     if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)k, l, (lapack_int)k) != 0) continue;
     for (int64_t i = 0; i < k; i++)
       for (int64_t j = i + 1; j < k; j++) l[i * k + j] = 0;

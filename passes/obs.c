@@ -3,6 +3,8 @@
  */
 #include "passes/obs.h"
 
+#include "passes/gram.h"
+
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -12,24 +14,13 @@
 /* Columns per lazy-update block (SparseGPT's choice). */
 enum { BLOCK = 128 };
 
-/* U, upper triangular with H^-1 = U^T U, of H + lambda I, in u (k x k).
- * lambda starts at damp * mean(diag H) and grows tenfold while the
- * factorization fails (H from few samples is often singular). */
+/* U, upper triangular with H^-1 = U^T U, of the damped H (gram.h), in u
+ * (k x k). A column whose input was always zero gets curvature so the
+ * inverse exists (its weights then cost nothing to remove). */
 static int inverse_cholesky(const double *h, int64_t k, double damp, double *u, pare_err *err) {
-  double mean = 0;
-  for (int64_t j = 0; j < k; j++) mean += h[j * k + j];
-  mean = mean > 0 ? mean / (double)k : 1.0;
-  double lambda = damp * mean;
-  if (lambda <= 0) lambda = 1e-8 * mean;
-  for (int attempt = 0; attempt < 8; attempt++, lambda *= 10) {
-    memcpy(u, h, (size_t)(k * k) * sizeof *u);
-    /* A column whose input was always zero has no curvature: give it some
-     * so the inverse exists (its weights then cost nothing to remove). */
-    for (int64_t j = 0; j < k; j++) {
-      if (u[j * k + j] == 0) u[j * k + j] = mean;
-      u[j * k + j] += lambda;
-    }
-    lapack_int n = (lapack_int)k;
+  lapack_int n = (lapack_int)k;
+  for (int attempt = 0; attempt < PARE_GRAM_DAMP_ATTEMPTS; attempt++) {
+    pare_gram_damped(h, k, damp, attempt, u);
     if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
     if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
     for (int64_t i = 0; i < k; i++)

@@ -328,39 +328,31 @@ static int obs_layer(pare_graph *g, const layer *l, const pare_gram *gr, double 
 /* Per layer, the fraction the magnitude selection would remove: the share
  * of each layer under the global threshold (scope=global) or `sparsity`. */
 static int layer_sparsities(pare_graph *g, const layer *ls, int n, double sparsity, int global,
-                            double *out, pare_err *err) {
+                            float *const *before, double *out, pare_err *err) {
   for (int i = 0; i < n; i++) out[i] = sparsity;
   if (!global) return PARE_OK;
   int64_t total = 0;
   for (int i = 0; i < n; i++) total += ls[i].numel;
-  float *saved = malloc((size_t)total * sizeof *saved);
-  if (!saved) return pare_errf(err, "out of memory");
-  int64_t at = 0;
-  for (int i = 0; i < n; i++) {
-    memcpy(saved + at, g->values[ls[i].value]->init->data, (size_t)ls[i].numel * sizeof(float));
-    at += ls[i].numel;
-  }
+  /* The magnitude selection runs on the weights themselves (its ties go in
+   * element order), then before[] (the untouched copies) puts them back. */
   int rc = prune_smallest(g, ls, n, llround(sparsity * (double)total), err);
-  at = 0;
   for (int i = 0; i < n; i++) {
     float *w = g->values[ls[i].value]->init->data;
     int64_t zeros = 0;
     for (int64_t j = 0; j < ls[i].numel; j++) zeros += w[j] == 0.0f;
     out[i] = (double)zeros / (double)ls[i].numel;
-    memcpy(w, saved + at, (size_t)ls[i].numel * sizeof(float));
-    at += ls[i].numel;
+    memcpy(w, before[i], (size_t)ls[i].numel * sizeof(float));
   }
-  free(saved);
   return rc;
 }
 
 /* Prunes every layer with OBS reconstruction from its input statistics. */
-static int prune_reconstruct(pare_graph *g, const layer *ls, const pare_gram *grams, int n,
-                             double sparsity, int global, int nk, int nm, double damp, int per_row,
-                             pare_pass_ctx *ctx, pare_err *err) {
+static int prune_reconstruct(pare_graph *g, const layer *ls, const pare_gram *grams,
+                             float *const *before, int n, double sparsity, int global, int nk,
+                             int nm, double damp, int per_row, pare_pass_ctx *ctx, pare_err *err) {
   double *sp = malloc(((size_t)n + 1) * sizeof *sp);
   int rc = sp ? PARE_OK : pare_errf(err, "out of memory");
-  if (rc == PARE_OK) rc = layer_sparsities(g, ls, n, sparsity, global, sp, err);
+  if (rc == PARE_OK) rc = layer_sparsities(g, ls, n, sparsity, global, before, sp, err);
   for (int i = 0; rc == PARE_OK && i < n; i++) {
     rc = obs_layer(g, &ls[i], &grams[i], sp[i], nk, nm, damp, per_row, err);
     pare_pass_decide_str(ctx, ls[i].name, "reconstruction", "obs");
@@ -455,7 +447,8 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   if (rc != PARE_OK) {
     /* the statistics could not be gathered: nothing was pruned */
   } else if (obs) {
-    rc = prune_reconstruct(g, ls, cs.grams, n, sparsity, global, nk, nm, damp, per_row, ctx, err);
+    rc = prune_reconstruct(g, ls, cs.grams, cs.before, n, sparsity, global, nk, nm, damp, per_row,
+                           ctx, err);
   } else if (nm > 0) {
     for (int i = 0; i < n; i++) prune_nm(g, &ls[i], nk, nm);
   } else if (global) {
