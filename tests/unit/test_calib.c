@@ -320,6 +320,17 @@ static int dup_run(const pare_calib *self, pare_graph *g, const int *values, int
   return PARE_OK;
 }
 
+/* Parses and runs `text` on g with pm; checks both succeed. */
+static int run_pipeline(pare_graph *g, const char *text, const pare_pm_opts *pm) {
+  pare_pipeline p;
+  pare_err err;
+  int rc = pare_pipeline_parse(text, &p, &err);
+  if (rc == PARE_OK) rc = pare_pipeline_run(&p, g, pm, &err);
+  CHECK_MSG(rc == PARE_OK, "%s: %s", text, err.msg);
+  pare_pipeline_free(&p);
+  return rc;
+}
+
 static void test_prune_channels_activation(void) {
   pare_graph *g = parse("graph @mlp opset 17 {\n"
                         "  input %x : f32[16,3]\n"
@@ -332,14 +343,9 @@ static void test_prune_channels_activation(void) {
                         "}\n");
   if (!g) return;
   pare_calib calib = {.n_samples = 3, .run = dup_run};
-  pare_pipeline p;
-  pare_err err;
-  CHECK(pare_pipeline_parse("prune-channels<ratio=0.5;round=1;min-channels=1;score=activation>", &p,
-                            &err) == PARE_OK);
   pare_pm_opts pm = {.calib = &calib};
-  int rc = pare_pipeline_run(&p, g, &pm, &err);
-  CHECK_MSG(rc == PARE_OK, "%s", err.msg);
-  pare_pipeline_free(&p);
+  int rc =
+      run_pipeline(g, "prune-channels<ratio=0.5;round=1;min-channels=1;score=activation>", &pm);
   int fc2 = node_named(g, "fc2"), fc1 = node_named(g, "fc1");
   if (rc == PARE_OK && fc1 >= 0 && fc2 >= 0) {
     const pare_tensor *w1 = g->values[g->nodes[fc1]->inputs[1]]->init;
@@ -381,14 +387,9 @@ static void test_prune_channels_concat(void) {
                         "}\n");
   if (!g) return;
   pare_calib calib = {.n_samples = 3, .run = dup_run};
-  pare_pipeline p;
-  pare_err err;
-  CHECK(pare_pipeline_parse("prune-channels<ratio=0.5;round=1;min-channels=1;score=activation>", &p,
-                            &err) == PARE_OK);
   pare_pm_opts pm = {.calib = &calib};
-  int rc = pare_pipeline_run(&p, g, &pm, &err);
-  CHECK_MSG(rc == PARE_OK, "%s", err.msg);
-  pare_pipeline_free(&p);
+  int rc =
+      run_pipeline(g, "prune-channels<ratio=0.5;round=1;min-channels=1;score=activation>", &pm);
   int fc1 = node_named(g, "fc1"), fc2 = node_named(g, "fc2"), fc3 = node_named(g, "fc3");
   if (rc == PARE_OK && fc1 >= 0 && fc2 >= 0 && fc3 >= 0) {
     const pare_tensor *w1 = g->values[g->nodes[fc1]->inputs[1]]->init;
@@ -432,15 +433,9 @@ static void test_prune_channels_concat_skip(void) {
                         "  output %y\n"
                         "}\n");
   if (!g) return;
-  pare_pipeline p;
-  pare_err err;
-  CHECK(pare_pipeline_parse("prune-channels<ratio=0.5;round=1;min-channels=1>", &p, &err) ==
-        PARE_OK);
   reasons r = {.n = 0};
   pare_pm_opts pm = {.on_decision = on_decision, .user = &r};
-  int rc = pare_pipeline_run(&p, g, &pm, &err);
-  CHECK_MSG(rc == PARE_OK, "%s", err.msg);
-  pare_pipeline_free(&p);
+  run_pipeline(g, "prune-channels<ratio=0.5;round=1;min-channels=1>", &pm);
   /* fc1 and fc2 for the Concat; fc3 produces the graph output */
   int n_cat = 0;
   for (int i = 0; i < r.n; i++)
