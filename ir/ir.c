@@ -278,6 +278,54 @@ int64_t pare_tensor_numel(const pare_tensor *t) {
   return n;
 }
 
+/* IEEE binary16 <-> binary32. pare_f16_to_f32 is exact; pare_f32_to_f16
+ * rounds to nearest even, keeping NaN a (quiet) NaN. */
+float pare_f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31;
+  uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (man == 0) {
+      bits = sign;
+    } else { /* subnormal: normalize */
+      int e = -1;
+      do {
+        e++;
+        man <<= 1;
+      } while (!(man & 0x400));
+      bits = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3ff) << 13;
+    }
+  } else if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | man << 13;
+  } else {
+    bits = sign | (exp - 15 + 127) << 23 | man << 13;
+  }
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+uint16_t pare_f32_to_f16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, sizeof x);
+  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+  uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
+  if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0));
+  int e = (int)exp - 127 + 15;
+  if (e >= 0x1f) return (uint16_t)(sign | 0x7c00);
+  if (e <= 0) {
+    if (e < -10) return sign;
+    man |= 0x800000;
+    int shift = 14 - e;
+    uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+  }
+  uint32_t h = (uint32_t)e << 10 | man >> 13, rem = man & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* may carry into exp: still right */
+  return (uint16_t)(sign | h);
+}
+
 double pare_tensor_get_f64(const pare_tensor *t, int64_t i) {
   const void *d = t->data;
   switch (t->dtype) {
@@ -285,6 +333,8 @@ double pare_tensor_get_f64(const pare_tensor *t, int64_t i) {
     return ((const float *)d)[i];
   case PARE_F64:
     return ((const double *)d)[i];
+  case PARE_F16:
+    return pare_f16_to_f32(((const uint16_t *)d)[i]);
   case PARE_I8:
     return ((const int8_t *)d)[i];
   case PARE_U8:
@@ -347,6 +397,9 @@ void pare_tensor_set_f64(pare_tensor *t, int64_t i, double v) {
     break;
   case PARE_F64:
     ((double *)d)[i] = v;
+    break;
+  case PARE_F16:
+    ((uint16_t *)d)[i] = pare_f32_to_f16((float)v);
     break;
   case PARE_I8:
     ((int8_t *)d)[i] = (int8_t)v;

@@ -71,6 +71,9 @@ const char *pare_dtype_name(pare_dtype dt);        /* "f32", "i64", "bool", ... 
 pare_dtype pare_dtype_from_name(const char *name); /* PARE_UNDEFINED if unknown */
 int pare_dtype_is_float(pare_dtype dt);
 int pare_dtype_is_int(pare_dtype dt); /* signed or unsigned integer, not bool */
+/* IEEE binary16 <-> binary32: exact widening; narrowing rounds to nearest even. */
+float pare_f16_to_f32(uint16_t h);
+uint16_t pare_f32_to_f16(float f);
 
 /* ---------------------------------------------------------------- shapes */
 
@@ -129,7 +132,8 @@ pare_tensor *pare_tensor_clone(const pare_tensor *t, pare_err *err);
 void pare_tensor_free(pare_tensor *t);    /* frees struct and data; NULL ok */
 void pare_tensor_release(pare_tensor *t); /* frees data only, keeps struct */
 int64_t pare_tensor_numel(const pare_tensor *t);
-/* Element i converted to double / int64 (any numeric dtype). */
+/* Element i converted to double / int64 (any numeric dtype, f16 included;
+ * storing into f16 goes through f32). */
 double pare_tensor_get_f64(const pare_tensor *t, int64_t i);
 int64_t pare_tensor_get_i64(const pare_tensor *t, int64_t i);
 void pare_tensor_set_f64(pare_tensor *t, int64_t i, double v);
@@ -156,7 +160,8 @@ void pare_aligned_free(void *p);
  *   CODEBOOK: w[i] = codebook[g][idx[i]]; idx are `bits`-bit packed, codebook is
  *             f32 [groups, 2^bits] (one group per layer unless per-channel).
  * `outliers` optionally holds a sparse high-precision part added to the result
- * (SpQR-style), itself a SPARSE encoding.
+ * (SpQR-style), itself a SPARSE encoding. Scales, zero points and codebooks
+ * may be f32 or f16 (half the bytes; decoding widens them exactly).
  */
 typedef enum pare_enc_kind {
   PARE_ENC_DENSE = 0,

@@ -409,28 +409,6 @@ static int span_f64(const char *s, const char *e, double *out) {
   return 0;
 }
 
-/* binary32 -> binary16, round to nearest even (same as the printer's). */
-static uint16_t float_to_half(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-  uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
-  if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0));
-  int e = (int)exp - 127 + 15;
-  if (e >= 0x1f) return (uint16_t)(sign | 0x7c00);
-  if (e <= 0) {
-    if (e < -10) return sign;
-    man |= 0x800000;
-    int shift = 14 - e;
-    uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1))) h++;
-    return (uint16_t)(sign | h);
-  }
-  uint32_t h = (uint32_t)e << 10 | man >> 13, rem = man & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
-  return (uint16_t)(sign | h);
-}
-
 static int span_f16(const char *s, const char *e, uint16_t *out) {
   uint64_t bits;
   int nan = span_nan(s, e, 16, &bits);
@@ -442,7 +420,7 @@ static int span_f16(const char *s, const char *e, uint16_t *out) {
   float f;
   int rc = span_f32(s, e, &f);
   if (rc) return rc;
-  uint16_t h = float_to_half(f);
+  uint16_t h = pare_f32_to_f16(f);
   if ((h & 0x7fff) == 0x7c00 && !isinf(f)) return 2;
   *out = h;
   return 0;

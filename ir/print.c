@@ -196,54 +196,6 @@ static uint64_t f64_bits(double x) {
   return b;
 }
 
-/* IEEE binary16 <-> binary32. half_to_float is exact; float_to_half rounds
- * to nearest even (only used here to find the shortest decimal that reads
- * back to the same half). */
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h >> 15) << 31;
-  uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (man == 0) {
-      bits = sign;
-    } else { /* subnormal: normalize */
-      int e = -1;
-      do {
-        e++;
-        man <<= 1;
-      } while (!(man & 0x400));
-      bits = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3ff) << 13;
-    }
-  } else if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | man << 13;
-  } else {
-    bits = sign | (exp - 15 + 127) << 23 | man << 13;
-  }
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-static uint16_t float_to_half(float f) {
-  uint32_t x = f32_bits(f);
-  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-  uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
-  if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (man ? 0x200 | (man >> 13) : 0));
-  int e = (int)exp - 127 + 15;
-  if (e >= 0x1f) return (uint16_t)(sign | 0x7c00);
-  if (e <= 0) {
-    if (e < -10) return sign;
-    man |= 0x800000;
-    int shift = 14 - e;
-    uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1))) h++;
-    return (uint16_t)(sign | h);
-  }
-  uint32_t h = (uint32_t)e << 10 | man >> 13, rem = man & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* may carry into exp: still right */
-  return (uint16_t)(sign | h);
-}
-
 /*
  * Shortest round-trip decimals. The 17 significant digits of x are produced
  * once with snprintf; candidates with fewer digits are rounded from that
@@ -328,7 +280,7 @@ static int f64_reads_back(const char *s, const void *want) {
 }
 
 static int f16_reads_back(const char *s, const void *want) {
-  return float_to_half(strtof(s, NULL)) == *(const uint16_t *)want;
+  return pare_f32_to_f16(strtof(s, NULL)) == *(const uint16_t *)want;
 }
 
 /* Fewest digits in [1, maxp] that read back (binary search: reading back
@@ -397,7 +349,7 @@ static void fmt_f16(char *buf, size_t len, uint16_t h) {
       snprintf(buf, len, "nan:0x%04x", (unsigned)h);
     return;
   }
-  float x = half_to_float(h);
+  float x = pare_f16_to_f32(h);
   if (isinf(x)) {
     snprintf(buf, len, x < 0 ? "-inf" : "inf");
     return;

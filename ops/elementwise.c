@@ -184,18 +184,6 @@ static int ew_bad_dtype(ew_code code, pare_dtype dt, pare_err *err) {
 
 /* ---------------------------------------------------- f16 and casting */
 
-static double ew_f16_to_f64(uint16_t h) {
-  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  double v;
-  if (e == 0)
-    v = ldexp((double)m, -24);
-  else if (e == 31)
-    v = m ? NAN : INFINITY;
-  else
-    v = ldexp((double)(m | 0x400), e - 25);
-  return (h & 0x8000) ? -v : v;
-}
-
 /* Round to nearest even straight from double (no double rounding via f32). */
 static uint16_t ew_f64_to_f16(double d) {
   uint64_t b;
@@ -259,7 +247,7 @@ static ew_num ew_read(const pare_tensor *t, int64_t k) {
     n.is_float = 1, n.f = ((const double *)d)[k];
     break;
   case PARE_F16:
-    n.is_float = 1, n.f = ew_f16_to_f64(((const uint16_t *)d)[k]);
+    n.is_float = 1, n.f = (double)pare_f16_to_f32(((const uint16_t *)d)[k]);
     break;
   case PARE_U64:
     n.is_unsigned = 1, n.u = ((const uint64_t *)d)[k];
@@ -479,7 +467,7 @@ static int ew_f16_widen(const pare_tensor *src, pare_tensor *dst, pare_err *err)
   int64_t n = pare_tensor_numel(src);
   const uint16_t *s = src->data;
   float *d = dst->data;
-  for (int64_t i = 0; i < n; i++) d[i] = (float)ew_f16_to_f64(s[i]);
+  for (int64_t i = 0; i < n; i++) d[i] = (float)(double)pare_f16_to_f32(s[i]);
   return PARE_OK;
 }
 
@@ -1380,7 +1368,7 @@ static int eval_cast(const pare_node *node, const pare_tensor *const *in, int n_
   if (x->dtype == PARE_F16 && out->dtype == PARE_F32) {
     const uint16_t *s = x->data;
     float *d = out->data;
-    for (int64_t i = 0; i < n; i++) d[i] = (float)ew_f16_to_f64(s[i]);
+    for (int64_t i = 0; i < n; i++) d[i] = (float)(double)pare_f16_to_f32(s[i]);
     return PARE_OK;
   }
   for (int64_t i = 0; i < n; i++) ew_write(out, i, ew_read(x, i));

@@ -449,44 +449,7 @@ int pare_resize_axis_taps(const pare_node *node, const pare_tensor *const *in, i
 
 /* --------------------------------------------------------- element access */
 
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-  if (exp == 0) {
-    float f = ldexpf((float)man, -24);
-    return sign ? -f : f;
-  }
-  if (exp == 31)
-    bits = sign | 0x7f800000u | (man << 13);
-  else
-    bits = sign | ((exp + 112) << 23) | (man << 13);
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-static uint16_t float_to_half(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-  uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
-  if (exp == 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
-  int e = (int)exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    man |= 0x800000;
-    int shift = 14 - e;
-    uint32_t half = man >> shift, rem = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
-    if (rem > mid || (rem == mid && (half & 1))) half++;
-    return sign | (uint16_t)half;
-  }
-  uint32_t half = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++;
-  return sign | (uint16_t)half;
-}
-
 static double load_elem(const pare_tensor *t, int64_t i) {
-  if (t->dtype == PARE_F16) return half_to_float(((const uint16_t *)t->data)[i]);
   return pare_tensor_get_f64(t, i);
 }
 
@@ -502,7 +465,7 @@ static void store_elem(pare_tensor *t, int64_t i, double v) {
     ((double *)t->data)[i] = v;
     return;
   case PARE_F16:
-    ((uint16_t *)t->data)[i] = float_to_half((float)v);
+    ((uint16_t *)t->data)[i] = pare_f32_to_f16((float)v);
     return;
   case PARE_BOOL:
     ((uint8_t *)t->data)[i] = v != 0;
