@@ -146,16 +146,23 @@ pare_tensor *pare_weight_decode(const pare_encoding *e, const pare_shape *shape,
       break;
     }
     int64_t entries = (int64_t)1 << e->bits;
-    int64_t ngroups = e->axis < 0 ? 1 : shape->dims[e->axis];
+    int scaled = e->scales != NULL && e->axis >= 0;
+    int64_t channels = e->axis < 0 ? 1 : shape->dims[e->axis];
+    int64_t ngroups = scaled ? 1 : channels;
     if (check_part(e->packed, "packed indices", (numel * e->bits + 7) / 8, err) ||
-        check_part(e->codebook, "codebook", ngroups * entries, err)) {
+        check_part(e->codebook, "codebook", ngroups * entries, err) ||
+        (scaled && check_part(e->scales, "scales", channels, err))) {
       rc = PARE_ERR;
       break;
     }
     for (int64_t i = 0; i < numel; i++) {
       uint32_t idx = read_bits(e->packed->data, e->packed->nbytes, i, e->bits);
-      int64_t g = e->axis < 0 ? 0 : group_of(e, shape, i);
-      out[i] = (float)pare_tensor_get_f64(e->codebook, g * entries + idx);
+      int64_t c = e->axis < 0 ? 0 : group_of(e, shape, i);
+      if (scaled) /* one shared codebook over channel-normalized weights */
+        out[i] =
+            (float)pare_tensor_get_f64(e->scales, c) * (float)pare_tensor_get_f64(e->codebook, idx);
+      else
+        out[i] = (float)pare_tensor_get_f64(e->codebook, c * entries + idx);
     }
     break;
   }

@@ -158,7 +158,10 @@ void pare_aligned_free(void *p);
  *             col_idx (i32), values (f32 or another encoding via `values_enc`).
  *             Pattern N:M is recorded in nm_n/nm_m when the structure holds.
  *   CODEBOOK: w[i] = codebook[g][idx[i]]; idx are `bits`-bit packed, codebook is
- *             f32 [groups, 2^bits] (one group per layer unless per-channel).
+ *             f32 [groups, 2^bits] (one group per layer unless per-channel:
+ *             axis >= 0 gives one codebook per channel of that axis). With
+ *             `scales` (one per channel of `axis`), one codebook is shared
+ *             over channel-normalized weights: w[i] = scales[c] * codebook[idx[i]].
  * `outliers` optionally holds a sparse high-precision part added to the result
  * (SpQR-style), itself a SPARSE encoding. Scales, zero points and codebooks
  * may be f32 or f16 (half the bytes; decoding widens them exactly).
@@ -178,9 +181,9 @@ typedef struct pare_encoding {
   int64_t group_size;    /* QUANT: 0 = whole channel */
   int nm_n, nm_m;        /* SPARSE: N:M pattern if any, else 0 */
   pare_tensor *packed;   /* QUANT / CODEBOOK: u8 bitstream */
-  pare_tensor *scales;   /* QUANT: f32 */
-  pare_tensor *zeros;    /* QUANT: f32 zero points, NULL if symmetric */
-  pare_tensor *codebook; /* CODEBOOK: f32 [groups, 2^bits] */
+  pare_tensor *scales;   /* QUANT; optional for CODEBOOK (per-channel scales) */
+  pare_tensor *zeros;    /* QUANT: zero points, NULL if symmetric */
+  pare_tensor *codebook; /* CODEBOOK: [groups, 2^bits] */
   pare_tensor *row_ptr;  /* SPARSE */
   pare_tensor *col_idx;  /* SPARSE */
   pare_tensor *values;   /* SPARSE: f32 nonzeros */

@@ -75,9 +75,11 @@ static int check_part(const pare_tensor *t, const char *name, int required, pare
   }
   if (!t) return pare_errf(err, "lacks its '%s' part", name);
   if (check_tensor(t, err)) return pare_err_prefix(err, "part '%s'", name);
-  if (t->dtype != dt)
+  /* Float parameters (scales, zero points, codebooks) may be kept in f16. */
+  int ok = t->dtype == dt || (dt == PARE_F32 && t->dtype == PARE_F16);
+  if (!ok)
     return pare_errf(err, "part '%s' is %s, must be %s", name, pare_dtype_name(t->dtype),
-                     pare_dtype_name(dt));
+                     dt == PARE_F32 ? "f32 or f16" : pare_dtype_name(dt));
   int64_t have = pare_tensor_numel(t);
   if (have < need)
     return pare_errf(err, "part '%s' has %lld elements, needs %lld", name, (long long)have,
@@ -158,10 +160,15 @@ static int check_encoding(const pare_encoding *e, const pare_shape *s, int depth
   }
   case PARE_ENC_CODEBOOK: {
     if (check_bits_axis(e, s, err)) return PARE_ERR;
-    int64_t groups = e->axis < 0 ? 1 : s->dims[e->axis];
+    /* With scales, axis names the scaled channels and one codebook is
+     * shared; without, axis selects one codebook per channel. */
+    int scaled = e->scales != NULL;
+    if (scaled && e->axis < 0) return pare_errf(err, "has scales but no channel axis");
+    int64_t channels = e->axis < 0 ? 1 : s->dims[e->axis];
+    int64_t groups = scaled ? 1 : channels;
     if (check_part(e->packed, "packed", 1, PARE_U8, (numel * e->bits + 7) / 8, err) ||
         check_part(e->codebook, "codebook", 1, PARE_F32, groups << e->bits, err) ||
-        check_part(e->scales, "scales", 0, PARE_F32, 0, err) ||
+        check_part(e->scales, "scales", scaled, PARE_F32, channels, err) ||
         check_part(e->zeros, "zeros", 0, PARE_F32, 0, err) ||
         check_part(e->row_ptr, "row_ptr", 0, PARE_I64, 0, err) ||
         check_part(e->col_idx, "col_idx", 0, PARE_I32, 0, err) ||

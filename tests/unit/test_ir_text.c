@@ -570,6 +570,33 @@ static void test_parse_file_samples(void) {
     if (g) check_roundtrip(g);
     pare_graph_free(g);
   }
+  /* What the sample's scaled codebook and f16-scaled quantization decode to:
+   * indices 3,2,1,0 / 0,1,2,3 times row scales 0.5 and 2; nibbles 1,2,3,4 /
+   * -1,-1,8,0 (two's complement) times 0.25 and 0.125. */
+  snprintf(path, sizeof path, "%s/tests/ir/encodings.pir", check_source_dir());
+  pare_graph *g = pare_graph_parse_file(path, NULL, NULL);
+  CHECK(g != NULL);
+  if (g) {
+    static const struct {
+      const char *name;
+      float want[8];
+    } cases[] = {{"w.n", {0.5f, 0.25f, -0.25f, -0.5f, -2, -1, 1, 2}},
+                 {"w.h", {0.25f, 0.5f, 0.75f, 1, -0.125f, -0.125f, -1, 0}}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+      int v = pare_graph_find_value(g, cases[k].name);
+      CHECK(v >= 0 && g->values[v]->enc);
+      if (v < 0 || !g->values[v]->enc) continue;
+      pare_tensor *t = pare_weight_decode(g->values[v]->enc, &g->values[v]->shape, NULL);
+      CHECK(t != NULL);
+      for (int i = 0; t && i < 8; i++) {
+        float got = ((const float *)t->data)[i];
+        CHECK_MSG(got == cases[k].want[i], "%s[%d] = %g, want %g", cases[k].name, i, got,
+                  cases[k].want[i]);
+      }
+      pare_tensor_free(t);
+    }
+  }
+  pare_graph_free(g);
   pare_err err = {{0}};
   CHECK(pare_graph_parse_file("/nonexistent/x.pir", NULL, &err) == NULL);
   CHECK_STR_CONTAINS(err.msg, "/nonexistent/x.pir: cannot open");

@@ -302,6 +302,18 @@ static void test_encoding_errors(void) {
   expect_error(f.g, "part 'codebook' has 4 elements, needs 8", NULL);
   cb->axis = -1;
   CHECK_MSG(pare_graph_verify(f.g, &err) == PARE_OK, "%s", err.msg);
+  /* Per-row scales over one shared codebook: they need the channel axis,
+   * one scale per channel, in f32 or f16. */
+  cb->scales = tensor_of(PARE_F16, 2);
+  expect_error(f.g, "codebook encoding: has scales but no channel axis", NULL);
+  cb->axis = 0;
+  CHECK_MSG(pare_graph_verify(f.g, &err) == PARE_OK, "%s", err.msg);
+  pare_tensor_free(cb->scales);
+  cb->scales = tensor_of(PARE_F16, 1);
+  expect_error(f.g, "part 'scales' has 1 elements, needs 2", NULL);
+  pare_tensor_free(cb->scales);
+  cb->scales = tensor_of(PARE_I32, 2);
+  expect_error(f.g, "part 'scales' is i32, must be f32 or f16", NULL);
   pare_graph_free(f.g);
 }
 
