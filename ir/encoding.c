@@ -55,19 +55,27 @@ static uint32_t read_bits(const uint8_t *p, size_t nbytes, int64_t k, int bits) 
   return v;
 }
 
-/* Parameter-group index of element i for per-channel/per-group params. */
+/* Parameter-group index of element i for per-channel/per-group params.
+ * With an axis, a channel's elements are taken in row-major order over all
+ * the other dims, and each run of group_size of them shares one group: for
+ * axis 0 (Conv [M, C/g, k...], Gemm transB=1 [N, K]) groups run along the
+ * flattened trailing dims; for the last axis of a [K, N] weight (MatMul B,
+ * Gemm transB=0) they run down column n, along K. Group index =
+ * channel * groups_per_channel + position / group_size. */
 static int64_t group_of(const pare_encoding *e, const pare_shape *shape, int64_t i) {
   if (e->axis < 0) {
     if (e->group_size > 0) return i / e->group_size;
     return 0;
   }
-  int64_t inner = 1;
+  int64_t inner = 1, outer = 1;
   for (int d = e->axis + 1; d < shape->rank; d++) inner *= shape->dims[d];
-  int64_t channel = (i / inner) % shape->dims[e->axis];
+  for (int d = 0; d < e->axis; d++) outer *= shape->dims[d];
+  int64_t dim = shape->dims[e->axis];
+  int64_t channel = (i / inner) % dim;
   if (e->group_size <= 0) return channel;
-  /* Groups run along the flattened trailing dims of each channel. */
-  int64_t groups_per_channel = (inner + e->group_size - 1) / e->group_size;
-  return channel * groups_per_channel + (i % inner) / e->group_size;
+  int64_t pos = (i / (inner * dim)) * inner + i % inner;
+  int64_t groups_per_channel = (outer * inner + e->group_size - 1) / e->group_size;
+  return channel * groups_per_channel + pos / e->group_size;
 }
 
 static int check_part(const pare_tensor *t, const char *what, int64_t need, pare_err *err) {

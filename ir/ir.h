@@ -152,8 +152,15 @@ void pare_aligned_free(void *p);
  *
  *   QUANT:    w[i] = scale[g] * (q[i] - zero[g]); q are `bits`-bit integers
  *             (signed range if symmetric) packed little-endian in `packed`.
- *             Scales are per output channel (`axis`) and, if group_size > 0,
- *             per group of group_size consecutive elements along the last axis.
+ *             Scales are per tensor (axis -1; groups of group_size
+ *             consecutive elements if > 0) or per channel of `axis`; with
+ *             group_size > 0, each channel's elements, taken in row-major
+ *             order over the other dims, form groups of group_size
+ *             consecutive ones: g = channel * ceil(numel / dims[axis] /
+ *             group_size) + position / group_size. For axis 0 of [N, K]
+ *             (Conv, Gemm transB=1) the groups run along K within a row; for
+ *             axis 1 of [K, N] (MatMul B, Gemm transB=0) they run down a
+ *             column, along K.
  *   SPARSE:   CSR over the weight viewed as [dim0, rest]: row_ptr (i64, dim0+1),
  *             col_idx (i32), values (f32 or another encoding via `values_enc`).
  *             Pattern N:M is recorded in nm_n/nm_m when the structure holds.
@@ -181,9 +188,9 @@ typedef struct pare_encoding {
   int64_t group_size;    /* QUANT: 0 = whole channel */
   int nm_n, nm_m;        /* SPARSE: N:M pattern if any, else 0 */
   pare_tensor *packed;   /* QUANT / CODEBOOK: u8 bitstream */
-  pare_tensor *scales;   /* QUANT; optional for CODEBOOK (per-channel scales) */
-  pare_tensor *zeros;    /* QUANT: zero points, NULL if symmetric */
-  pare_tensor *codebook; /* CODEBOOK: [groups, 2^bits] */
+  pare_tensor *scales;   /* QUANT; optional per-channel scales of CODEBOOK (f32 or f16) */
+  pare_tensor *zeros;    /* QUANT: f32 or f16 zero points, NULL if symmetric */
+  pare_tensor *codebook; /* CODEBOOK: f32 or f16 [groups, 2^bits] */
   pare_tensor *row_ptr;  /* SPARSE */
   pare_tensor *col_idx;  /* SPARSE */
   pare_tensor *values;   /* SPARSE: f32 nonzeros */

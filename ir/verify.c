@@ -75,11 +75,9 @@ static int check_part(const pare_tensor *t, const char *name, int required, pare
   }
   if (!t) return pare_errf(err, "lacks its '%s' part", name);
   if (check_tensor(t, err)) return pare_err_prefix(err, "part '%s'", name);
-  /* Float parameters (scales, zero points, codebooks) may be kept in f16. */
-  int ok = t->dtype == dt || (dt == PARE_F32 && t->dtype == PARE_F16);
-  if (!ok)
+  if (t->dtype != dt)
     return pare_errf(err, "part '%s' is %s, must be %s", name, pare_dtype_name(t->dtype),
-                     dt == PARE_F32 ? "f32 or f16" : pare_dtype_name(dt));
+                     pare_dtype_name(dt));
   int64_t have = pare_tensor_numel(t);
   if (have < need)
     return pare_errf(err, "part '%s' has %lld elements, needs %lld", name, (long long)have,
@@ -92,10 +90,17 @@ static int check_part(const pare_tensor *t, const char *name, int required, pare
 static int64_t quant_groups(const pare_encoding *e, const pare_shape *s, int64_t numel) {
   if (numel == 0) return 0;
   if (e->axis < 0) return e->group_size > 0 ? (numel + e->group_size - 1) / e->group_size : 1;
-  int64_t inner = 1;
-  for (int d = e->axis + 1; d < s->rank; d++) inner *= s->dims[d];
-  int64_t per_channel = e->group_size > 0 ? (inner + e->group_size - 1) / e->group_size : 1;
+  /* Groups run over each channel's numel / dims[axis] elements. */
+  int64_t per = s->dims[e->axis] ? numel / s->dims[e->axis] : 0;
+  int64_t per_channel = e->group_size > 0 ? (per + e->group_size - 1) / e->group_size : 1;
   return s->dims[e->axis] * per_channel;
+}
+
+/* Scales, zero points and codebooks: f32, or f16 to halve their bytes. */
+static int check_param(const pare_tensor *t, const char *name, int required, int64_t need,
+                       pare_err *err) {
+  pare_dtype dt = t && t->dtype == PARE_F16 ? PARE_F16 : PARE_F32;
+  return check_part(t, name, required, dt, need, err);
 }
 
 static int check_bits_axis(const pare_encoding *e, const pare_shape *s, pare_err *err) {
@@ -149,8 +154,8 @@ static int check_encoding(const pare_encoding *e, const pare_shape *s, int depth
     if (e->group_size < 0) return pare_errf(err, "has group_size=%lld", (long long)e->group_size);
     int64_t groups = quant_groups(e, s, numel);
     if (check_part(e->packed, "packed", 1, PARE_U8, (numel * e->bits + 7) / 8, err) ||
-        check_part(e->scales, "scales", 1, PARE_F32, groups, err) ||
-        check_part(e->zeros, "zeros", !e->symmetric, PARE_F32, groups, err) ||
+        check_param(e->scales, "scales", 1, groups, err) ||
+        check_param(e->zeros, "zeros", !e->symmetric, groups, err) ||
         check_part(e->codebook, "codebook", 0, PARE_F32, 0, err) ||
         check_part(e->row_ptr, "row_ptr", 0, PARE_I64, 0, err) ||
         check_part(e->col_idx, "col_idx", 0, PARE_I32, 0, err) ||
@@ -167,8 +172,8 @@ static int check_encoding(const pare_encoding *e, const pare_shape *s, int depth
     int64_t channels = e->axis < 0 ? 1 : s->dims[e->axis];
     int64_t groups = scaled ? 1 : channels;
     if (check_part(e->packed, "packed", 1, PARE_U8, (numel * e->bits + 7) / 8, err) ||
-        check_part(e->codebook, "codebook", 1, PARE_F32, groups << e->bits, err) ||
-        check_part(e->scales, "scales", scaled, PARE_F32, channels, err) ||
+        check_param(e->codebook, "codebook", 1, groups << e->bits, err) ||
+        check_param(e->scales, "scales", scaled, channels, err) ||
         check_part(e->zeros, "zeros", 0, PARE_F32, 0, err) ||
         check_part(e->row_ptr, "row_ptr", 0, PARE_I64, 0, err) ||
         check_part(e->col_idx, "col_idx", 0, PARE_I32, 0, err) ||
