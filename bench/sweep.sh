@@ -10,8 +10,10 @@
 # Per setting (nothing is hard-coded, every number is measured here):
 #   1. `pare compile --emit shared --stats --report R.json` with the setting's
 #      pipeline (plus --calib for settings marked calib): weight bytes from
-#      --stats (the read-only data in the object), FLOPs from the report's
-#      "after" totals (those of `pare inspect --report`);
+#      --stats (the read-only data in the object: packed weights, scales,
+#      codebooks, indices, biases), bits/w = 8 x those bytes / the model's
+#      parameters before the pipeline (biases included), FLOPs from the
+#      report's "after" totals (those of `pare inspect --report`);
 #   2. bench/bench_run.c (build/bench/pare_bench_run) loads the library and
 #      times REPEAT runs after a warm-up on test_data_set_0: the median;
 #   3. build/tests/pare_real_models --engine jit --passes P on the evaluation
@@ -161,8 +163,8 @@ first_error() {
   grep -v '^\s*$' "$1" | grep -m1 -iE 'error|unknown|pare|fail|usage' || head -1 "$1"
 }
 
-row() { # model calib bytes bytes_ratio mflops flops_ratio ms ms_ratio metric pipeline
-  printf '%-5s %-6s %11s %6s %9s %6s %8s %6s  %-30s %s\n' "$@"
+row() { # model calib bytes bytes_ratio bits mflops flops_ratio ms ms_ratio metric pipeline
+  printf '%-5s %-6s %11s %6s %6s %9s %6s %8s %6s  %-30s %s\n' "$@"
 }
 
 # Sets base_* for the ratios of the model's rows.
@@ -178,13 +180,15 @@ run_setting() { # MODEL CALIB(0/1) PIPELINE(with prefix, may be empty) SHOWN BAS
   rm -f "$so" "$rep"
   if ! "$pare" compile "$m_file" --input-shape "$m_shape" "${popt[@]}" "${copt[@]}" --emit shared \
       --name m --stats --report "$rep" -o "$so" >"$out/stats" 2>"$err"; then
-    row "$name" "$cname" - - - - - - "ERROR: $(first_error "$err")" "$shown"
+    row "$name" "$cname" - - - - - - - "ERROR: $(first_error "$err")" "$shown"
     return 1
   fi
-  local bytes flops ms res metric
+  local bytes flops params ms res metric
   bytes=$(sed -n 's/^ *weights *\([0-9]*\) bytes.*/\1/p' "$out/stats")
   flops=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["after"]["flops"])' "$rep" \
     2>/dev/null || echo -)
+  params=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["before"]["parameters"])' \
+    "$rep" 2>/dev/null || echo -)
   if res=$("$runner" "$so" m "$m_data/test_data_set_0" "$repeat" 2>"$err"); then
     ms=$(sed -n 's/^pare_ms //p' <<<"$res")
   else
@@ -201,17 +205,18 @@ run_setting() { # MODEL CALIB(0/1) PIPELINE(with prefix, may be empty) SHOWN BAS
   fi
   if ((is_base)); then base_bytes=$bytes base_flops=$flops base_ms=$ms; fi
   awk -v n="$name" -v c="$cname" -v b="$bytes" -v bb="$base_bytes" -v f="$flops" \
-    -v bf="$base_flops" -v t="$ms" -v bt="$base_ms" -v m="$metric" -v p="$shown" '
+    -v bf="$base_flops" -v t="$ms" -v bt="$base_ms" -v m="$metric" -v p="$shown" -v w="$params" '
     function ratio(x, y) { return (x == "-" || y == "-" || y + 0 == 0) ? "-" : sprintf("%.3f", x / y) }
     BEGIN {
-      printf "%-5s %-6s %11s %6s %9s %6s %8s %6s  %-30s %s\n", n, c, b, ratio(b, bb),
+      printf "%-5s %-6s %11s %6s %6s %9s %6s %8s %6s  %-30s %s\n", n, c, b, ratio(b, bb),
+        (b == "" || w == "-" || w + 0 == 0) ? "-" : sprintf("%.2f", 8 * b / w),
         (f == "-" ? "-" : sprintf("%.2f", f / 1e6)), ratio(f, bf),
         (t == "-" ? "-" : sprintf("%.2f", t)), ratio(t, bt), m, p }'
 }
 
 printf 'pare compression sweep: %s; latency median of %d runs, 1 thread; every pipeline starts with "%s"\n' \
   "$( ((quick)) && echo quick || echo full)" "$repeat" "$pre"
-row model calib "weight B" "xbase" "MFLOPs" "xbase" "ms" "xbase" "metric (eval sets)" pipeline
+row model calib "weight B" "xbase" "bits/w" "MFLOPs" "xbase" "ms" "xbase" "metric (eval sets)" pipeline
 for name in "${models[@]}"; do
   model_info "$name"
   declare -n settings=${name}_settings
