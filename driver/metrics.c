@@ -352,8 +352,7 @@ metric_ctx *metric_open(const metric_spec *spec, pare_err *err) {
   }
   m->spec = spec;
   int rc = PARE_OK;
-  if (spec->kind == METRIC_CTC && (!spec->labels || !spec->vocab))
-    rc = pare_errf(err, "metric ctc needs %s", spec->vocab ? "--labels" : "--vocab");
+  if (spec->kind == METRIC_CTC && !spec->vocab) rc = pare_errf(err, "metric ctc needs --vocab");
   if (rc == PARE_OK && spec->labels && spec->kind != METRIC_NONE && spec->kind != METRIC_MASK)
     rc = read_lines(spec->labels, &m->labels, err);
   if (rc == PARE_OK && spec->kind == METRIC_TOP1 && spec->label_map)

@@ -51,9 +51,9 @@ typedef struct metric_ctx metric_ctx;
 int metric_parse(const char *name, metric_spec *spec, pare_err *err);
 const char *metric_kind_name(metric_kind kind);
 
-/* Reads the labels (and vocabulary) spec names; spec must outlive it. For
- * mask, or top1 without labels, there is nothing to score against: the
- * context then only compares (metric_has_labels is 0). */
+/* Reads the labels (and vocabulary) spec names; spec must outlive it. ctc
+ * needs the vocabulary. For mask, or without labels, there is nothing to
+ * score against: the context then only compares (metric_has_labels is 0). */
 metric_ctx *metric_open(const metric_spec *spec, pare_err *err);
 void metric_close(metric_ctx *m);
 int metric_has_labels(const metric_ctx *m);
