@@ -331,7 +331,7 @@ static char *read_text(const char *path, pare_err *err) {
 static int header_read(lib_header *h, const char *path, pare_err *err) {
   memset(h, 0, sizeof *h);
   h->text = read_text(path, err);
-  if (!h->text) return pare_err_prefix(err, "--compressed: header");
+  if (!h->text) return pare_err_prefix(err, "header (give --header FILE)");
   const char *decl = strstr(h->text, "_workspace_size(void);");
   const char *start = decl;
   while (start && start > h->text && (isalnum((unsigned char)start[-1]) || start[-1] == '_'))
