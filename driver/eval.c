@@ -162,7 +162,7 @@ static int parse_eval_args(int argc, char **argv, eval_opts *o) {
     why = "eval: --header applies to --compressed only";
   else if (o->passes.calib && o->passes.pipeline.n == 0)
     why = "eval: --calib applies to --passes only";
-  else if (o->passes.report && o->passes.pipeline.n == 0)
+  else if ((o->passes.report || o->passes.report_html) && o->passes.pipeline.n == 0)
     why = "eval: --report applies to --passes only";
   else if ((o->metric.labels || o->metric.vocab || o->metric.label_map) && k == METRIC_NONE)
     why = "eval: --labels, --vocab and --label-map need --metric";
