@@ -92,6 +92,14 @@ check dom-search-chosen test "$(count '<circle class="chosen"' "$work/dom2.html"
 check dom-search-no-note test "$(count 'id="search-none"' "$work/dom2.html")" -eq 0
 echo "screenshot: $outdir/report-search.png"
 
+# inspect and run take --report FILE.html too (the same pass-manager flag).
+"$pare" inspect "$model" --input-shape input=100,1,28,28 --passes 'prune<sparsity=0.5>' \
+  --report "$work/inspect.html" >/dev/null
+check inspect-html test "$(count '<tr class="layer' "$work/inspect.html")" -eq 4
+"$pare" run "$model" --inputs "$shared/data/mnist/test_data_set_0" --output "$work/run-out" \
+  --passes 'prune<sparsity=0.5>' --report "$work/run.html" >/dev/null
+check run-html test "$(count '<tr class="layer' "$work/run.html")" -eq 4
+
 # Errors: not a report, wrong output extension.
 echo '{}' >"$work/empty.json"
 check report-not-a-report test "$("$pare" report "$work/empty.json" -o "$work/x.html" 2>&1)" = \
