@@ -78,10 +78,13 @@ static const char eval_usage[] =
     "  --metric maskT    output 0: IoU of the maps thresholded at T (value > T),\n"
     "                    compressed against MODEL, over all sets' elements; e.g.\n"
     "                    mask0.3\n"
-    "  --engine E        what runs the models: jit (default; the generated code\n"
-    "                    through LLVM's ORC JIT) or interp (the reference\n"
-    "                    interpreter)\n"
-    "  --json            print one JSON object on stdout instead of text\n"
+    "  --engine E        what runs MODEL (and the --passes result): jit (default;\n"
+    "                    the generated code through LLVM's ORC JIT) or interp\n"
+    "                    (the reference interpreter)\n"
+    "  --json            print one JSON object on stdout instead of text (an\n"
+    "                    infinite or NaN error is null)\n"
+    "Each model's weight bytes (of its generated code, the library's header, or\n"
+    "the IR's constants under interp) and run time per set are printed too.\n"
     "Progress goes to stderr when it is a terminal. Exit status: 0 evaluated,\n"
     "1 model, data or library error (one line on stderr), 2 usage error.\n";
 
