@@ -564,7 +564,7 @@ int metric_compare(const metric_ctx *m, const pare_tensor *a, const pare_tensor 
   if (a->dtype != PARE_F32)
     return pare_errf(err, "mask needs f32 maps, got %s", pare_dtype_name(a->dtype));
   const float *x = a->data, *y = b->data;
-  double t = m->spec->threshold;
+  float t = (float)m->spec->threshold; /* in the maps' precision: 0.3f is not above 0.3 */
   int64_t n = pare_tensor_numel(a);
   for (int64_t i = 0; i < n; i++) {
     int in_a = x[i] > t, in_b = y[i] > t;
