@@ -122,6 +122,8 @@ const char cli_pass_usage[] =
     "  --verify-each          verify the IR after each pass\n"
     "  --report FILE.json     per layer: parameters, bytes and FLOPs before and after\n"
     "                         the pipeline, and what each pass decided\n"
+    "  --report FILE.html     the same as one self-contained page (tables and SVG\n"
+    "                         plots, no scripts or network); give both to get both\n"
     "  --calib DIR            calibration inputs (DIR/test_data_set_K/input_N.pb) for\n"
     "                         passes that use activations; run through the JIT\n"
     "  --calib-sets K|A-B     use only the sets with K in the range (inclusive)\n";
@@ -150,9 +152,12 @@ int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f) {
     f->pm.print_after = v;
   else if ((v = flag_value(argc, argv, i, "--print-before")))
     f->pm.print_before = v;
-  else if ((v = flag_value(argc, argv, i, "--report")))
-    f->report = v;
-  else if ((v = flag_value(argc, argv, i, "--calib-sets")))
+  else if ((v = flag_value(argc, argv, i, "--report"))) {
+    if (report_is_html(v))
+      f->report_html = v;
+    else
+      f->report = v;
+  } else if ((v = flag_value(argc, argv, i, "--calib-sets")))
     f->calib_sets = v;
   else if ((v = flag_value(argc, argv, i, "--calib")))
     f->calib = v;
@@ -170,11 +175,12 @@ int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f) {
 }
 
 int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_err *err) {
-  if (f->pipeline.n == 0 && !f->report) return PARE_OK;
+  const char *first = f->report ? f->report : f->report_html;
+  if (f->pipeline.n == 0 && !first) return PARE_OK;
   pare_pm_opts o = f->pm;
   o.print_elide_above = 64;
   report r = {0};
-  if (f->report) {
+  if (first) {
     char text[4096];
     pare_pipeline_str(&f->pipeline, text, sizeof text);
     if (report_begin(&r, g, path, text)) {
@@ -195,7 +201,8 @@ int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_er
   if (rc == PARE_OK) rc = pare_pipeline_run(&f->pipeline, g, &o, err);
   calib_close(&calib);
   if (rc) pare_err_prefix(err, "%s", path);
-  if (!rc && f->report) rc = report_end(&r, g, f->report, err);
+  if (!rc && first) rc = report_end(&r, g, first, err);
+  if (!rc && f->report && f->report_html) rc = report_write(&r, f->report_html, err);
   report_free(&r);
   return rc;
 }

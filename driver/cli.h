@@ -37,9 +37,10 @@ int cli_make_static(pare_graph *g, const char *path, pare_err *err);
 typedef struct pass_flags {
   pare_pipeline pipeline;
   pare_pm_opts pm;
-  const char *report;     /* --report FILE.json */
-  const char *calib;      /* --calib DIR */
-  const char *calib_sets; /* --calib-sets K or A-B */
+  const char *report;      /* --report FILE.json */
+  const char *report_html; /* --report FILE.html (both may be given) */
+  const char *calib;       /* --calib DIR */
+  const char *calib_sets;  /* --calib-sets K or A-B */
 } pass_flags;
 
 extern const char cli_pass_usage[];
@@ -61,5 +62,7 @@ int cmd_run(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_passes(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -78,6 +78,33 @@ int engine_open(engine *e, engine_kind kind, const pare_graph *g, int opt_level,
   return rc;
 }
 
+int engine_open_library(engine *e, const char *path, const char *name, const pare_graph *g,
+                        pare_err *err) {
+  memset(e, 0, sizeof *e);
+  e->kind = ENGINE_AOT;
+  e->g = g;
+  /* A bare file name would make dlopen search the library path instead. */
+  char local[4096];
+  snprintf(local, sizeof local, "%s%s", strchr(path, '/') ? "" : "./", path);
+  e->dl = dlopen(local, RTLD_NOW | RTLD_LOCAL);
+  if (!e->dl) return pare_errf(err, "dlopen %s: %s", path, dlerror());
+  char sym[300];
+  snprintf(sym, sizeof sym, "%s_run", name);
+  void *run = dlsym(e->dl, sym);
+  snprintf(sym, sizeof sym, "%s_workspace_size", name);
+  void *ws = dlsym(e->dl, sym);
+  if (!run || !ws)
+    return pare_errf(err, "%s has no %s_run and %s_workspace_size", path, name, name);
+  e->run = (pare_run_fn)(uintptr_t)run;
+  e->workspace_bytes = ((pare_ws_fn)(uintptr_t)ws)();
+  e->stats.workspace_bytes = (int64_t)e->workspace_bytes;
+  e->workspace = pare_aligned_alloc(e->workspace_bytes ? e->workspace_bytes : 64);
+  if (!e->workspace && pare_memory_check(e->workspace_bytes, "the workspace", err)) return PARE_ERR;
+  if (!e->workspace)
+    return pare_errf(err, "cannot allocate a %zu-byte workspace", e->workspace_bytes);
+  return PARE_OK;
+}
+
 int engine_run(engine *e, pare_tensor *const *inputs, pare_tensor **outputs, pare_err *err) {
   const pare_graph *g = e->g;
   if (e->kind == ENGINE_INTERP) {

@@ -29,6 +29,11 @@ int engine_kind_from_name(const char *name);
 const char *engine_kind_name(engine_kind kind);
 /* Prepares g (static, not modified afterwards, must outlive the engine). */
 int engine_open(engine *e, engine_kind kind, const pare_graph *g, int opt_level, pare_err *err);
+/* Loads a shared library `pare compile --emit shared --name NAME` built and
+ * runs its NAME_run (kind ENGINE_AOT). g gives the shapes of the inputs and
+ * outputs: the caller checks that they are the library's (its header). */
+int engine_open_library(engine *e, const char *path, const char *name, const pare_graph *g,
+                        pare_err *err);
 /* Runs once; outputs[j] are allocated on the first call and reused. */
 int engine_run(engine *e, pare_tensor *const *inputs, pare_tensor **outputs, pare_err *err);
 void engine_close(engine *e);

@@ -32,6 +32,13 @@ static const char usage[] =
     "        shared library and loaded). Symbolic dims not given with\n"
     "        --input-shape are bound from the input tensors. --repeat N runs N\n"
     "        times and prints the median run time on stderr.\n"
+    "  eval MODEL --data DIR [--passes PIPELINE | --compressed LIB] [--sets A-B]\n"
+    "          [--metric top1|ctc|mask<T>] [--labels FILE] [--vocab FILE] [--json]\n"
+    "        Run MODEL and its compressed form on every DIR/test_data_set_K: per\n"
+    "        output the error against the original, and the task metric (see\n"
+    "        'pare eval --help').\n"
+    "  report REPORT.json -o REPORT.html\n"
+    "        Draw a JSON report of --report as a self-contained HTML page.\n"
     "\n"
     "compile, run and inspect take --passes PIPELINE (e.g. 'fold-batchnorm,cleanup,dce')\n"
     "with --print-after-all, --print-after NAMES, --print-before NAMES,\n"
@@ -64,6 +71,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "inspect") == 0) return cmd_inspect(argc - 1, argv + 1);
   if (strcmp(cmd, "compile") == 0) return cmd_compile(argc - 1, argv + 1);
   if (strcmp(cmd, "passes") == 0) return cmd_passes(argc - 1, argv + 1);
+  if (strcmp(cmd, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
+  if (strcmp(cmd, "report") == 0) return cmd_report(argc - 1, argv + 1);
   cli_error("unknown command '%s' (see 'pare --help')", cmd);
   return EXIT_USAGE;
 }

@@ -11,7 +11,9 @@
  * stored (an encoded weight counts its encoded size), FLOPs (2 per MAC; a
  * sparse weight's MACs scale with its density), and the decisions each pass
  * recorded for it (pare_pass_decide). Also the pipeline, per-pass time,
- * whether the pass changed the IR, and the counters of --stats.
+ * whether the pass changed the IR, and the counters of --stats; and the
+ * candidates of a search (report_add_search_point). A path ending in .html
+ * gets the same report as a page (report_html.c).
  */
 #include "driver/report.h"
 
@@ -180,6 +182,32 @@ int report_end(report *r, const pare_graph *g, const char *path, pare_err *err) 
     cJSON_AddBoolToObject(l, "removed", !found);
   }
   cJSON_AddItemToObject(r->root, "after", figures_json(&total));
+  return path ? report_write(r, path, err) : PARE_OK;
+}
+
+int report_add_search_point(report *r, double bytes, double error, int chosen) {
+  cJSON *search = cJSON_GetObjectItem(r->root, "search");
+  if (!search) search = cJSON_AddArrayToObject(r->root, "search");
+  cJSON *p = cJSON_CreateObject();
+  if (!search || !p) {
+    cJSON_Delete(p);
+    return PARE_ERR;
+  }
+  cJSON_AddNumberToObject(p, "bytes", bytes);
+  cJSON_AddNumberToObject(p, "error", error);
+  cJSON_AddBoolToObject(p, "chosen", chosen);
+  cJSON_AddItemToArray(search, p);
+  return PARE_OK;
+}
+
+int report_is_html(const char *path) {
+  size_t n = strlen(path);
+  return (n >= 5 && strcmp(path + n - 5, ".html") == 0) ||
+         (n >= 4 && strcmp(path + n - 4, ".htm") == 0);
+}
+
+int report_write(const report *r, const char *path, pare_err *err) {
+  if (report_is_html(path)) return report_html_write(r->root, path, err);
   char *text = cJSON_Print(r->root);
   if (!text) return pare_errf(err, "out of memory");
   size_t len = strlen(text);

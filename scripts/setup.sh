@@ -22,6 +22,7 @@ packages=(
   libcjson-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libonnx-testdata
   liblapacke-dev libopenblas-dev
+  chromium  # headless, for the HTML report test (tests/cli/test_report_html.sh)
 )
 
 # Only for the fuzz step of CI=true tests (bench/fuzz.sh): libFuzzer comes

@@ -40,6 +40,7 @@
 #include "frontend/onnx.h"
 #include "driver/calib.h"
 #include "driver/engine.h"
+#include "driver/metrics.h"
 #include "interp/interp.h"
 #include "ops/ops.h"
 #include "passes/passes.h"
@@ -59,8 +60,6 @@
 #define FOLD_MAX_BYTES ((size_t)256 << 20)
 #define MAX_SET_ERRORS 3 /* stop after this many sets that could not run */
 
-enum metric_kind { METRIC_NONE, METRIC_TOP1, METRIC_CTC };
-
 typedef struct options {
   const char *model;
   const char *data;
@@ -68,7 +67,7 @@ typedef struct options {
   const char *labels;
   const char *label_map;
   const char *vocab;
-  enum metric_kind metric;
+  metric_kind metric;
   double atol;
   int has_expect, has_expect_exact;
   int has_at_most, has_at_least;
@@ -114,221 +113,6 @@ static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ------------------------------------------------------------ text files */
-
-typedef struct text_lines {
-  char *buf;
-  char **line;
-  int n;
-} text_lines;
-
-static void text_lines_free(text_lines *t) {
-  free(t->buf);
-  free(t->line);
-  memset(t, 0, sizeof *t);
-}
-
-/* Reads a text file into lines (without "\n" or "\r\n"). A final line
- * without a newline counts; the empty string after a final newline does not. */
-static int read_lines(const char *path, text_lines *out, pare_err *err) {
-  memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "rb");
-  if (!f) return pare_errf(err, "%s: %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (len + 1 >= cap) {
-      char *grown = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
-      if (!grown) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = grown;
-      cap *= 2;
-    }
-    size_t got = fread(buf + len, 1, cap - 1 - len, f);
-    len += got;
-    if (got == 0) break;
-  }
-  int read_error = ferror(f);
-  fclose(f);
-  if (!buf) return pare_errf(err, "%s: out of memory or file too large", path);
-  if (read_error) {
-    free(buf);
-    return pare_errf(err, "%s: read error", path);
-  }
-  buf[len] = 0;
-  if (memchr(buf, 0, len)) {
-    free(buf);
-    return pare_errf(err, "%s: contains NUL bytes, not a text file", path);
-  }
-  int n = 0;
-  for (size_t i = 0; i < len; i++) n += buf[i] == '\n';
-  if (len > 0 && buf[len - 1] != '\n') n++;
-  out->line = malloc(((size_t)n + 1) * sizeof *out->line);
-  if (!out->line) {
-    free(buf);
-    return pare_errf(err, "%s: out of memory", path);
-  }
-  out->buf = buf;
-  char *p = buf;
-  for (int k = 0; k < n; k++) {
-    char *nl = strchr(p, '\n');
-    if (nl) *nl = 0;
-    size_t l = strlen(p);
-    if (l > 0 && p[l - 1] == '\r') p[l - 1] = 0;
-    out->line[k] = p;
-    p = nl ? nl + 1 : p + l;
-  }
-  out->n = n;
-  return PARE_OK;
-}
-
-/* Decodes UTF-8 into code points; an invalid byte becomes U+FFFD. *cps is
- * malloc'd (at least one element so it is never NULL on success). */
-static int utf8_decode(const char *s, uint32_t **cps, size_t *n) {
-  size_t len = strlen(s);
-  uint32_t *out = malloc((len + 1) * sizeof *out);
-  if (!out) return PARE_ERR;
-  size_t k = 0;
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    unsigned c = *p;
-    int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    uint32_t cp = extra == 0 ? c : extra == 1 ? c & 0x1f : extra == 2 ? c & 0x0f : c & 0x07;
-    int ok = extra >= 0;
-    for (int i = 1; ok && i <= extra; i++) {
-      ok = (p[i] & 0xc0) == 0x80;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (ok) {
-      out[k++] = cp;
-      p += 1 + extra;
-    } else {
-      out[k++] = 0xfffd;
-      p++;
-    }
-  }
-  *cps = out;
-  *n = k;
-  return PARE_OK;
-}
-
-/* Levenshtein distance between code point strings. PARE_ERR on OOM. */
-static int edit_distance(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
-                         int64_t *dist) {
-  int64_t *prev = malloc((nb + 1) * sizeof *prev), *cur = malloc((nb + 1) * sizeof *cur);
-  if (!prev || !cur) {
-    free(prev);
-    free(cur);
-    return PARE_ERR;
-  }
-  for (size_t j = 0; j <= nb; j++) prev[j] = (int64_t)j;
-  for (size_t i = 1; i <= na; i++) {
-    cur[0] = (int64_t)i;
-    for (size_t j = 1; j <= nb; j++) {
-      int64_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-      int64_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-      cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-    }
-    int64_t *t = prev;
-    prev = cur;
-    cur = t;
-  }
-  *dist = prev[nb];
-  free(prev);
-  free(cur);
-  return PARE_OK;
-}
-
-/* Appends code points to a growable buffer. */
-typedef struct cp_buf {
-  uint32_t *cp;
-  size_t n, cap;
-} cp_buf;
-
-static int cp_append(cp_buf *b, const uint32_t *cp, size_t n) {
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->n + n) cap *= 2;
-    uint32_t *grown = realloc(b->cp, cap * sizeof *grown);
-    if (!grown) return PARE_ERR;
-    b->cp = grown;
-    b->cap = cap;
-  }
-  memcpy(b->cp + b->n, cp, n * sizeof *cp);
-  b->n += n;
-  return PARE_OK;
-}
-
-/* Writes code points as UTF-8 into buf (truncating), for messages. */
-static void utf8_encode(const uint32_t *cp, size_t n, char *buf, size_t len) {
-  size_t k = 0;
-  for (size_t i = 0; i < n && k + 5 < len; i++) {
-    uint32_t c = cp[i];
-    if (c < 0x80) {
-      buf[k++] = (char)c;
-    } else if (c < 0x800) {
-      buf[k++] = (char)(0xc0 | (c >> 6));
-      buf[k++] = (char)(0x80 | (c & 0x3f));
-    } else if (c < 0x10000) {
-      buf[k++] = (char)(0xe0 | (c >> 12));
-      buf[k++] = (char)(0x80 | ((c >> 6) & 0x3f));
-      buf[k++] = (char)(0x80 | (c & 0x3f));
-    } else {
-      buf[k++] = (char)(0xf0 | (c >> 18));
-      buf[k++] = (char)(0x80 | ((c >> 12) & 0x3f));
-      buf[k++] = (char)(0x80 | ((c >> 6) & 0x3f));
-      buf[k++] = (char)(0x80 | (c & 0x3f));
-    }
-  }
-  if (len > 0) buf[k < len ? k : len - 1] = 0;
-}
-
-/* ------------------------------------------------------------ data sets */
-
-static int cmp_long(const void *a, const void *b) {
-  long x = *(const long *)a, y = *(const long *)b;
-  return (x > y) - (x < y);
-}
-
-/* Lists the K of every test_data_set_K folder entry, sorted numerically.
- * Names with leading zeros or trailing junk are ignored. */
-static int list_sets(const char *dir, long **sets, int *n, pare_err *err) {
-  *sets = NULL;
-  *n = 0;
-  DIR *d = opendir(dir);
-  if (!d) return pare_errf(err, "%s: %s", dir, strerror(errno));
-  const char *prefix = "test_data_set_";
-  size_t plen = strlen(prefix);
-  int cap = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    const char *s = e->d_name;
-    if (strncmp(s, prefix, plen) != 0) continue;
-    s += plen;
-    if (!*s || (s[0] == '0' && s[1]) || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
-      continue;
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 64;
-      long *grown = realloc(*sets, (size_t)cap * sizeof *grown);
-      if (!grown) {
-        closedir(d);
-        free(*sets);
-        *sets = NULL;
-        return pare_errf(err, "out of memory");
-      }
-      *sets = grown;
-    }
-    (*sets)[(*n)++] = strtol(s, NULL, 10);
-  }
-  closedir(d);
-  if (*n == 0) return pare_errf(err, "%s: no test_data_set_K folders", dir);
-  qsort(*sets, (size_t)*n, sizeof **sets, cmp_long);
-  return PARE_OK;
 }
 
 static int file_exists(const char *path) {
@@ -390,263 +174,6 @@ static int max_deviation(const pare_tensor *got, const pare_tensor *want, double
     }
   }
   return PARE_OK;
-}
-
-/* --------------------------------------------------------------- metrics */
-
-/* top1: hits = correct, total = labels; ctc: hits = edit distance,
- * total = label code points, exact/lines = exactly decoded lines. */
-typedef struct metric_acc {
-  int64_t hits, total, exact, lines;
-  int sets;
-} metric_acc;
-
-typedef struct metric_ctx {
-  const options *o;
-  text_lines labels;
-  text_lines label_map; /* top1 with --label-map: one entry per class */
-  /* ctc: code points of each class (index = class), from the vocabulary */
-  uint32_t **class_cp;
-  size_t *class_len;
-  int n_classes;
-} metric_ctx;
-
-static void metric_ctx_free(metric_ctx *m) {
-  text_lines_free(&m->labels);
-  text_lines_free(&m->label_map);
-  for (int k = 0; k < m->n_classes; k++) free(m->class_cp[k]);
-  free(m->class_cp);
-  free(m->class_len);
-  memset(m, 0, sizeof *m);
-}
-
-/* Splits --label-map "0,180" into entries (reusing text_lines storage). */
-static int parse_label_map(const char *spec, text_lines *out, pare_err *err) {
-  memset(out, 0, sizeof *out);
-  out->buf = pare_strdup(spec);
-  int n = 1;
-  for (const char *p = spec; *p; p++) n += *p == ',';
-  out->line = malloc((size_t)n * sizeof *out->line);
-  if (!out->buf || !out->line) {
-    text_lines_free(out);
-    return pare_errf(err, "out of memory");
-  }
-  char *p = out->buf;
-  for (int k = 0; k < n; k++) {
-    char *c = strchr(p, ',');
-    if (c) *c = 0;
-    if (!*p) {
-      text_lines_free(out);
-      return pare_errf(err, "--label-map '%s': empty entry", spec);
-    }
-    out->line[k] = p;
-    p = c ? c + 1 : p + strlen(p);
-  }
-  out->n = n;
-  return PARE_OK;
-}
-
-/* Loads the vocabulary: class 0 = blank (no text), class k = line k-1,
- * class n_lines+1 = space. */
-static int load_vocab(metric_ctx *m, const char *path, pare_err *err) {
-  text_lines v;
-  if (read_lines(path, &v, err)) return PARE_ERR;
-  int n = v.n + 2;
-  m->class_cp = calloc((size_t)n, sizeof *m->class_cp);
-  m->class_len = calloc((size_t)n, sizeof *m->class_len);
-  if (!m->class_cp || !m->class_len) {
-    text_lines_free(&v);
-    return pare_errf(err, "%s: out of memory", path);
-  }
-  m->n_classes = n;
-  int rc = PARE_OK;
-  for (int k = 0; k < n && rc == PARE_OK; k++) {
-    const char *text = k == 0 ? "" : k <= v.n ? v.line[k - 1] : " ";
-    if (utf8_decode(text, &m->class_cp[k], &m->class_len[k]))
-      rc = pare_errf(err, "%s: out of memory", path);
-  }
-  text_lines_free(&v);
-  return rc;
-}
-
-static int metric_ctx_init(metric_ctx *m, const options *o, pare_err *err) {
-  memset(m, 0, sizeof *m);
-  m->o = o;
-  if (o->metric == METRIC_NONE) return PARE_OK;
-  if (read_lines(o->labels, &m->labels, err)) return PARE_ERR;
-  if (o->metric == METRIC_TOP1 && o->label_map && parse_label_map(o->label_map, &m->label_map, err))
-    return PARE_ERR;
-  if (o->metric == METRIC_CTC && load_vocab(m, o->vocab, err)) return PARE_ERR;
-  return PARE_OK;
-}
-
-static int argmax_row(const float *row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t c = 1; c < n; c++)
-    if (row[c] > row[best]) best = c;
-  return (int)best;
-}
-
-/* Parses label line `set` into class indices; *n = count. */
-static int top1_labels(const metric_ctx *m, long set, int64_t **cls, int64_t *n, pare_err *err) {
-  const options *o = m->o;
-  if (set >= m->labels.n)
-    return pare_errf(err, "%s has %d lines, no label line for set %ld", o->labels, m->labels.n,
-                     set);
-  const char *line = m->labels.line[set];
-  size_t len = strlen(line);
-  int64_t *out = malloc((len / 2 + 2) * sizeof *out);
-  if (!out) return pare_errf(err, "out of memory");
-  int64_t k = 0;
-  const char *seps = " \t,";
-  const char *p = line + strspn(line, seps);
-  while (*p) {
-    size_t tl = strcspn(p, seps);
-    char tok[64];
-    if (tl >= sizeof tok) {
-      free(out);
-      return pare_errf(err, "%s line %ld: label too long", o->labels, set + 1);
-    }
-    memcpy(tok, p, tl);
-    tok[tl] = 0;
-    int64_t c = -1;
-    if (m->label_map.n > 0) {
-      for (int i = 0; i < m->label_map.n && c < 0; i++)
-        if (strcmp(tok, m->label_map.line[i]) == 0) c = i;
-      if (c < 0) {
-        free(out);
-        return pare_errf(err, "%s line %ld: label '%s' is not in --label-map %s", o->labels,
-                         set + 1, tok, o->label_map);
-      }
-    } else {
-      char *end;
-      long long v = strtoll(tok, &end, 10);
-      if (*end || v < 0) {
-        free(out);
-        return pare_errf(err, "%s line %ld: label '%s' is not a class index", o->labels, set + 1,
-                         tok);
-      }
-      c = v;
-    }
-    out[k++] = c;
-    p += tl;
-    p += strspn(p, seps);
-  }
-  *cls = out;
-  *n = k;
-  return PARE_OK;
-}
-
-static int top1_score(const metric_ctx *m, long set, const pare_tensor *t, metric_acc *acc,
-                      pare_err *err) {
-  if (t->dtype != PARE_F32 || t->shape.rank != 2) {
-    char s[128];
-    pare_shape_str(&t->shape, s, sizeof s);
-    return pare_errf(err, "top1 needs an f32 [N,C] output, got %s %s", pare_dtype_name(t->dtype),
-                     s);
-  }
-  int64_t rows = t->shape.dims[0], cols = t->shape.dims[1], n = 0;
-  int64_t *cls = NULL;
-  if (top1_labels(m, set, &cls, &n, err)) return PARE_ERR;
-  if (n != rows) {
-    free(cls);
-    return pare_errf(err, "%s line %ld has %lld labels, the output has %lld rows", m->o->labels,
-                     set + 1, (long long)n, (long long)rows);
-  }
-  for (int64_t r = 0; r < rows; r++) {
-    if (cls[r] >= cols) {
-      int64_t c = cls[r];
-      free(cls);
-      return pare_errf(err, "%s line %ld: class %lld out of range for %lld outputs", m->o->labels,
-                       set + 1, (long long)c, (long long)cols);
-    }
-    acc->hits += argmax_row((const float *)t->data + r * cols, cols) == cls[r];
-    acc->total++;
-  }
-  free(cls);
-  acc->sets++;
-  return PARE_OK;
-}
-
-static int ctc_score(const metric_ctx *m, long set, const pare_tensor *t, metric_acc *acc,
-                     int verbose, const char *tag, pare_err *err) {
-  if (t->dtype != PARE_F32 || t->shape.rank != 3 || t->shape.dims[0] != 1) {
-    char s[128];
-    pare_shape_str(&t->shape, s, sizeof s);
-    return pare_errf(err, "ctc needs an f32 [1,T,C] output, got %s %s", pare_dtype_name(t->dtype),
-                     s);
-  }
-  int64_t steps = t->shape.dims[1], classes = t->shape.dims[2];
-  if (classes != m->n_classes)
-    return pare_errf(err,
-                     "output has %lld classes, vocabulary %s gives %d (blank + %d lines + space)",
-                     (long long)classes, m->o->vocab, m->n_classes, m->n_classes - 2);
-  if (set >= m->labels.n)
-    return pare_errf(err, "%s has %d lines, no label for set %ld", m->o->labels, m->labels.n, set);
-  cp_buf pred = {0};
-  int prev = -1, rc = PARE_OK;
-  for (int64_t s = 0; s < steps && rc == PARE_OK; s++) {
-    int c = argmax_row((const float *)t->data + s * classes, classes);
-    if (c != 0 && c != prev && cp_append(&pred, m->class_cp[c], m->class_len[c]))
-      rc = pare_errf(err, "out of memory");
-    prev = c;
-  }
-  uint32_t *label = NULL;
-  size_t label_n = 0;
-  int64_t dist = 0;
-  if (rc == PARE_OK && utf8_decode(m->labels.line[set], &label, &label_n))
-    rc = pare_errf(err, "out of memory");
-  if (rc == PARE_OK && edit_distance(pred.cp, pred.n, label, label_n, &dist))
-    rc = pare_errf(err, "out of memory");
-  if (rc == PARE_OK) {
-    acc->hits += dist;
-    acc->total += (int64_t)label_n;
-    acc->exact += dist == 0;
-    acc->lines++;
-    acc->sets++;
-    if (verbose && dist) {
-      char text[1024];
-      utf8_encode(pred.cp, pred.n, text, sizeof text);
-      printf("  set %ld %s: \"%s\" for \"%s\" (distance %lld)\n", set, tag, text,
-             m->labels.line[set], (long long)dist);
-    }
-  }
-  free(pred.cp);
-  free(label);
-  return rc;
-}
-
-static int metric_score(const metric_ctx *m, long set, const pare_tensor *t, metric_acc *acc,
-                        const char *tag, pare_err *err) {
-  switch (m->o->metric) {
-  case METRIC_TOP1:
-    return top1_score(m, set, t, acc, err);
-  case METRIC_CTC:
-    return ctc_score(m, set, t, acc, m->o->verbose, tag, err);
-  default:
-    return PARE_OK;
-  }
-}
-
-static double acc_value(const metric_acc *a) {
-  return a->total ? (double)a->hits / (double)a->total : 0.0;
-}
-
-static double acc_exact(const metric_acc *a) {
-  return a->lines ? (double)a->exact / (double)a->lines : 0.0;
-}
-
-/* "top1 0.977100 (7817/8000)" or "CER 0.003934 (9/2288), exact 0.946667 (142/150)" */
-static void metric_str(const options *o, const metric_acc *a, char *buf, size_t len) {
-  if (o->metric == METRIC_TOP1)
-    snprintf(buf, len, "top1 %.6f (%lld/%lld)", acc_value(a), (long long)a->hits,
-             (long long)a->total);
-  else if (o->metric == METRIC_CTC)
-    snprintf(buf, len, "CER %.6f (%lld/%lld), exact %.6f (%lld/%lld)", acc_value(a),
-             (long long)a->hits, (long long)a->total, acc_exact(a), (long long)a->exact,
-             (long long)a->lines);
-  else
-    snprintf(buf, len, "no metric");
 }
 
 /* ------------------------------------------------------------ the model */
@@ -827,10 +354,10 @@ static int run_set(const options *o, engine *e, const metric_ctx *m, long set, r
     else
       pare_tensor_free(ref);
   }
-  rc = metric_score(m, set, outs[0], &r->pare, "pare", err);
+  rc = metric_score(m, set, outs[0], &r->pare, o->verbose ? stdout : NULL, "pare", err);
   if (rc == PARE_OK && ref0 && r->ref_complete) {
     pare_err ref_err;
-    if (metric_score(m, set, ref0, &r->ref, "reference", &ref_err)) {
+    if (metric_score(m, set, ref0, &r->ref, o->verbose ? stdout : NULL, "reference", &ref_err)) {
       diag(o->name, "set %ld: reference metric: %s", set, ref_err.msg);
       r->ref_complete = 0;
     }
@@ -881,10 +408,10 @@ static void print_model_line(const options *o, const run_result *r, double load_
     snprintf(dev, sizeof dev, "no reference outputs");
   if (o->metric != METRIC_NONE) {
     char s[200];
-    metric_str(o, &r->pare, s, sizeof s);
+    metric_str(o->metric, &r->pare, s, sizeof s);
     snprintf(met, sizeof met, ", %s", s);
     if (r->ref_complete && r->ref.sets > 0) {
-      metric_str(o, &r->ref, s, sizeof s);
+      metric_str(o->metric, &r->ref, s, sizeof s);
       snprintf(ref, sizeof ref, ", reference %s", s);
     }
   }
@@ -904,27 +431,17 @@ static int run_model(const options *o) {
   pare_err err;
   long *sets = NULL;
   int n_sets = 0;
-  if (list_sets(o->data, &sets, &n_sets, &err)) {
+  if (metric_list_sets(o->data, o->sets_lo, o->sets_hi, &sets, &n_sets, &err)) {
     printf("%s: not run: %s\n", o->name, err.msg);
     check(0);
-    free(sets);
     return PARE_ERR;
   }
-  int kept = 0;
-  for (int i = 0; i < n_sets; i++)
-    if (sets[i] >= o->sets_lo && sets[i] <= o->sets_hi) sets[kept++] = sets[i];
-  n_sets = kept;
-  if (n_sets == 0) {
-    printf("%s: not run: no test_data_set_K with K in --sets\n", o->name);
-    check(0);
-    free(sets);
-    return PARE_ERR;
-  }
-  metric_ctx m;
-  if (metric_ctx_init(&m, o, &err)) {
+  metric_spec spec = {
+      .kind = o->metric, .labels = o->labels, .label_map = o->label_map, .vocab = o->vocab};
+  metric_ctx *m = metric_open(&spec, &err);
+  if (!m) {
     printf("%s: not run: %s\n", o->name, err.msg);
     check(0);
-    metric_ctx_free(&m);
     free(sets);
     return PARE_ERR;
   }
@@ -951,7 +468,7 @@ static int run_model(const options *o) {
   if (!g || !r.times) {
     printf("%s: not run: %s\n", o->name, r.times ? err.msg : "out of memory");
     pare_graph_free(g);
-    metric_ctx_free(&m);
+    metric_close(m);
     free(r.times);
     free(sets);
     return PARE_ERR;
@@ -964,7 +481,7 @@ static int run_model(const options *o) {
     check(0);
     engine_close(&e);
     pare_graph_free(g);
-    metric_ctx_free(&m);
+    metric_close(m);
     free(r.times);
     free(sets);
     return PARE_ERR;
@@ -972,7 +489,7 @@ static int run_model(const options *o) {
   double compile_s = now_seconds() - t0;
   for (int i = 0; i < n_sets; i++) {
     int ok;
-    if (run_set(o, &e, &m, sets[i], &r, &ok, &err)) {
+    if (run_set(o, &e, m, sets[i], &r, &ok, &err)) {
       diag(o->name, "set %ld: %s", sets[i], err.msg);
       r.set_errors++;
     }
@@ -991,12 +508,12 @@ static int run_model(const options *o) {
   if (o->metric != METRIC_NONE) {
     int complete = r.pare.sets == r.sets_total;
     if (o->has_expect) {
-      check_expect(o, "pare metric", acc_value(&r.pare), o->expect, complete, r.truncated);
+      check_expect(o, "pare metric", metric_value(&r.pare), o->expect, complete, r.truncated);
       if (r.ref_complete && !r.truncated)
-        check_expect(o, "reference metric", acc_value(&r.ref), o->expect, 1, 0);
+        check_expect(o, "reference metric", metric_value(&r.ref), o->expect, 1, 0);
     }
     if (o->has_at_most || o->has_at_least) {
-      double v = acc_value(&r.pare);
+      double v = metric_value(&r.pare);
       int ok = (!o->has_at_most || v <= o->at_most) && (!o->has_at_least || v >= o->at_least);
       printf("%s: pare metric %.6f %s%s\n", o->name, v, ok ? "within" : "OUTSIDE",
              o->has_at_most && o->has_at_least ? " the bounds"
@@ -1005,14 +522,14 @@ static int run_model(const options *o) {
       check(ok);
     }
     if (o->has_expect_exact && o->metric == METRIC_CTC)
-      check_expect(o, "pare exact-line rate", acc_exact(&r.pare), o->expect_exact, complete,
+      check_expect(o, "pare exact-line rate", metric_exact(&r.pare), o->expect_exact, complete,
                    r.truncated);
   }
   if (r.truncated)
     printf("%s: partial run (--max-sets %ld): metric expectations not checked\n", o->name,
            o->max_sets);
   pare_graph_free(g);
-  metric_ctx_free(&m);
+  metric_close(m);
   free(r.times);
   free(sets);
   return PARE_OK;
