@@ -95,7 +95,12 @@ static void value_str(const pare_pass_option *o, const pare_opt_value *v, char *
     snprintf(buf, len, "%lld", (long long)v->i);
     break;
   case PARE_OPT_FLOAT:
-    snprintf(buf, len, "%.17g", v->f);
+    /* The shortest form that reads back as the same double (0.7, not
+     * 0.69999999999999996), so that the string reproduces the pipeline. */
+    for (int digits = 1; digits <= 17; digits++) {
+      snprintf(buf, len, "%.*g", digits, v->f);
+      if (strtod(buf, NULL) == v->f) break;
+    }
     break;
   case PARE_OPT_NM:
     if (v->i == 0)
