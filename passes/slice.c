@@ -55,6 +55,7 @@
  * Counters (--stats): parameters removed (net), streams sliced, heads
  * deleted, streams skipped (with the reason on the LN as "skipped").
  */
+#include "ops/ops.h"
 #include "passes/gram.h"
 #include "passes/pass_util.h"
 #include "passes/passes.h"
@@ -874,7 +875,10 @@ static int run_slice(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   if (parse_opts(args, &o, err)) return PARE_ERR;
   sl_state st = {.g = g};
   int rc = PARE_OK;
+  /* Heads first, then shapes again: the stream's calibration run needs
+   * static shapes (the generated code takes no other). */
   if (o.heads > 0) rc = slice_heads(g, &o, ctx, changed, err);
+  if (rc == PARE_OK && *changed) rc = pare_infer_shapes(g, err);
   st.lns = calloc((size_t)g->n_nodes + 1, sizeof *st.lns);
   st.stream = malloc(((size_t)g->n_values + 1) * sizeof *st.stream);
   st.writers = malloc(((size_t)g->n_values + 1) * sizeof *st.writers);
@@ -885,7 +889,7 @@ static int run_slice(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
     if (g->nodes[k]->op && match_ln(g, k, &st.lns[st.n_lns])) st.n_lns++;
   int sliced = 0;
   if (rc == PARE_OK) rc = run_streams(&st, &o, ctx, &sliced, err);
-  if (rc == PARE_OK && sliced) {
+  if (rc == PARE_OK && (sliced || *changed)) {
     *changed = 1;
     rc = pare_graph_toposort(g, err);
     if (rc == PARE_OK) rc = pare_graph_compact(g, err);
@@ -894,10 +898,309 @@ static int run_slice(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   return rc;
 }
 
+/* --------------------------------------------------------------- heads */
+
+/* An attention block: qkv = x W (+ b) reshaped to [..., 3, H, hd] (r1),
+ * back to [..., H hd] (r2) and read by the projection. */
+typedef struct sl_attn {
+  int qkv, qkv_add, r1, r2, proj;
+  int64_t h, hd;
+  int *vals; /* values carrying the head axis, their count n_vals */
+  int n_vals;
+} sl_attn;
+
+/* Where the head axis of a value is: absolute, -1 if not tracked. */
+static int head_axis_out(const pare_graph *g, const pare_node *n, int a) {
+  int rin = g->values[n->inputs[0]]->shape.rank;
+  if (pare_pass_is_op(n, "Transpose")) {
+    const int64_t *perm;
+    int64_t np = pare_attr_ints(n, "perm", &perm);
+    for (int j = 0; j < np; j++)
+      if (perm[j] == a) return j;
+    return -1;
+  }
+  if (pare_pass_is_op(n, "Squeeze") || pare_pass_is_op(n, "Slice")) {
+    int ai = pare_pass_is_op(n, "Squeeze") ? 1 : 3;
+    if (n->n_inputs <= ai || !is_const(g, n->inputs[ai])) return -1;
+    const pare_tensor *axes = g->values[n->inputs[ai]]->init;
+    int before = 0;
+    for (int64_t i = 0; i < pare_tensor_numel(axes); i++) {
+      int64_t d = pare_tensor_get_i64(axes, i);
+      if (d < 0) d += rin;
+      if (d == a) return -1;
+      before += d < a;
+    }
+    return pare_pass_is_op(n, "Squeeze") ? a - before : a;
+  }
+  if (pare_pass_is_op(n, "Softmax")) {
+    int64_t ax = pare_attr_int(n, "axis", -1);
+    return (ax < 0 ? ax + rin : ax) == a ? -1 : a;
+  }
+  return a; /* elementwise with scalars, MatMul over batch dims: checked by the caller */
+}
+
+/* Matches the attention block whose qkv MatMul is node k. */
+static int match_attn(const pare_graph *g, int k, sl_attn *at, int *axis) {
+  memset(at, 0, sizeof *at);
+  at->qkv_add = -1;
+  const pare_node *n = g->nodes[k];
+  if (!pare_pass_is_op(n, "MatMul") || n->n_inputs != 2 || !is_f32(g, n->inputs[1], 2)) return 0;
+  at->qkv = k;
+  int64_t cols = g->values[n->inputs[1]]->init->shape.dims[1];
+  int v = out0(g, k), r = only_reader(g, v);
+  if (r >= 0 && pare_pass_is_op(g->nodes[r], "Add") &&
+      is_vector(g, other_input(g->nodes[r], v), cols)) {
+    at->qkv_add = r;
+    v = out0(g, r);
+    r = only_reader(g, v);
+  }
+  if (r < 0 || !pare_pass_is_op(g->nodes[r], "Reshape") || !is_const(g, g->nodes[r]->inputs[1]))
+    return 0;
+  const pare_shape *ys = &g->values[out0(g, r)]->shape;
+  if (ys->rank < 3 || ys->dims[ys->rank - 3] != 3) return 0;
+  at->h = ys->dims[ys->rank - 2], at->hd = ys->dims[ys->rank - 1];
+  if (at->h < 2 || 3 * at->h * at->hd != cols ||
+      pare_tensor_get_i64(g->values[g->nodes[r]->inputs[1]]->init, ys->rank - 2) != at->h)
+    return 0;
+  at->r1 = r;
+  if (out0(g, r) < 0) return 0;
+  at->vals = malloc(((size_t)g->n_values + 1) * sizeof *at->vals);
+  if (!at->vals) return 0;
+  for (int i = 0; i < g->n_values; i++) axis[i] = -1;
+  axis[out0(g, r)] = ys->rank - 2;
+  at->vals[at->n_vals++] = out0(g, r);
+  at->r2 = at->proj = -1;
+  for (int kk = r + 1; kk < g->n_nodes; kk++) {
+    const pare_node *nd = g->nodes[kk];
+    if (!nd->op) continue;
+    int tracked = -1, other = 0;
+    for (int i = 0; i < nd->n_inputs; i++) {
+      int u = nd->inputs[i];
+      if (u < 0) continue;
+      if (axis[u] >= 0) {
+        if (tracked >= 0 && axis[u] != tracked) return 0;
+        tracked = axis[u];
+      } else {
+        double sc;
+        if (!is_scalar(g, u, &sc) && !is_const(g, u)) other = 1;
+      }
+    }
+    if (tracked < 0) continue;
+    if (other || nd->n_outputs != 1 || g->values[out0(g, kk)]->is_graph_output) return 0;
+    const pare_shape *is = &g->values[nd->inputs[0]]->shape;
+    int y = out0(g, kk);
+    if (pare_pass_is_op(nd, "Reshape")) {
+      /* r2: [..., H, hd] -> [..., H hd], read by the projection. */
+      const pare_shape *os = &g->values[y]->shape;
+      if (tracked != is->rank - 2 || is->dims[is->rank - 1] != at->hd || os->rank != is->rank - 1 ||
+          os->dims[os->rank - 1] != at->h * at->hd || !is_const(g, nd->inputs[1]) ||
+          pare_tensor_get_i64(g->values[nd->inputs[1]]->init, os->rank - 1) != at->h * at->hd)
+        return 0;
+      int p = only_reader(g, y);
+      if (at->r2 >= 0 || p < 0 || !pare_pass_is_op(g->nodes[p], "MatMul") ||
+          g->nodes[p]->inputs[0] != y || !is_f32(g, g->nodes[p]->inputs[1], 2))
+        return 0;
+      at->r2 = kk, at->proj = p;
+      continue;
+    }
+    int ok = pare_pass_is_op(nd, "Transpose") || pare_pass_is_op(nd, "Squeeze") ||
+             pare_pass_is_op(nd, "Slice") || pare_pass_is_op(nd, "Softmax") ||
+             pare_pass_is_op(nd, "Mul") || pare_pass_is_op(nd, "Div") ||
+             (pare_pass_is_op(nd, "MatMul") && tracked < is->rank - 2);
+    if (pare_pass_is_op(nd, "MatMul"))
+      for (int i = 0; i < 2; i++) ok &= axis[nd->inputs[i]] == tracked;
+    int a = ok ? head_axis_out(g, nd, tracked) : -1;
+    if (a < 0) return 0;
+    axis[y] = a;
+    at->vals[at->n_vals++] = y;
+  }
+  /* Every tracked value must end in r2: none may leak elsewhere. */
+  return at->r2 >= 0;
+}
+
+/* Head importance and the kept heads (ascending) of block at; with a Gram
+ * matrix gr of the projection's input, its kept rows re-fitted. */
+static int choose_heads(pare_graph *g, const sl_attn *at, const pare_gram *gr, int64_t keep,
+                        int64_t *kept, float *wproj, pare_err *err) {
+  const pare_tensor *w = g->values[g->nodes[at->proj]->inputs[1]]->init;
+  int64_t hd = at->hd, K = at->h * hd, n = w->shape.dims[1];
+  const float *W = w->data;
+  double *score = calloc((size_t)at->h, sizeof *score);
+  if (!score) return pare_errf(err, "out of memory");
+  for (int64_t h = 0; h < at->h; h++)
+    for (int64_t c = 0; c < n; c++)
+      for (int64_t i = h * hd; i < (h + 1) * hd; i++) {
+        if (!gr) {
+          score[h] += (double)W[i * n + c] * W[i * n + c];
+          continue;
+        }
+        for (int64_t j = h * hd; j < (h + 1) * hd; j++)
+          score[h] += gr->h[i * K + j] * W[i * n + c] * W[j * n + c];
+      }
+  /* Keep the `keep` highest scores (ties: the lower head). */
+  char *on = calloc((size_t)at->h, 1);
+  if (!on) {
+    free(score);
+    return pare_errf(err, "out of memory");
+  }
+  for (int64_t t = 0; t < keep; t++) {
+    int64_t best = -1;
+    for (int64_t h = 0; h < at->h; h++)
+      if (!on[h] && (best < 0 || score[h] > score[best])) best = h;
+    if (best < 0) break;
+    on[best] = 1;
+  }
+  for (int64_t h = 0, t = 0; h < at->h; h++)
+    if (on[h]) kept[t++] = h;
+  free(score), free(on);
+  int64_t kk = keep * hd;
+  int64_t *rows = malloc((size_t)kk * sizeof *rows);
+  if (!rows) return pare_errf(err, "out of memory");
+  for (int64_t t = 0; t < keep; t++)
+    for (int64_t j = 0; j < hd; j++) rows[t * hd + j] = kept[t] * hd + j;
+  for (int64_t r = 0; r < kk; r++) memcpy(wproj + r * n, W + rows[r] * n, (size_t)n * sizeof *W);
+  if (!gr) {
+    free(rows);
+    return PARE_OK;
+  }
+  /* Least squares: W_K = G_KK^-1 G_K: W, G_KK damped by 1% of its mean
+   * diagonal (few samples). */
+  double *a = malloc((size_t)(kk * kk) * sizeof *a), *b = malloc((size_t)(kk * n) * sizeof *b);
+  int rc = a && b ? PARE_OK : pare_errf(err, "out of memory");
+  double mean = 0;
+  for (int64_t r = 0; rc == PARE_OK && r < kk; r++) mean += gr->h[rows[r] * K + rows[r]] / kk;
+  for (int64_t r = 0; rc == PARE_OK && r < kk; r++) {
+    for (int64_t c = 0; c < kk; c++) a[r * kk + c] = gr->h[rows[r] * K + rows[c]];
+    a[r * kk + r] += 0.01 * (mean > 0 ? mean : 1);
+    for (int64_t c = 0; c < n; c++) {
+      double s = 0;
+      for (int64_t i = 0; i < K; i++) s += gr->h[rows[r] * K + i] * W[i * n + c];
+      b[r * n + c] = s;
+    }
+  }
+  if (rc == PARE_OK && LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)kk, (lapack_int)n, a,
+                                     (lapack_int)kk, b, (lapack_int)n) == 0)
+    for (int64_t i = 0; i < kk * n; i++) wproj[i] = (float)b[i];
+  free(a), free(b), free(rows);
+  return rc;
+}
+
+/* Deletes all but `keep` heads of block at. */
+static int rewrite_heads(pare_graph *g, sl_attn *at, const int64_t *kept, int64_t keep,
+                         const float *wproj, pare_pass_ctx *ctx, int64_t *removed, pare_err *err) {
+  pare_node *qn = g->nodes[at->qkv];
+  const pare_tensor *w = g->values[qn->inputs[1]]->init;
+  int64_t d = w->shape.dims[0], cols = w->shape.dims[1], hd = at->hd, nc = 3 * keep * hd;
+  int64_t *col = malloc((size_t)nc * sizeof *col);
+  if (!col) return pare_errf(err, "out of memory");
+  for (int64_t t = 0, c = 0; t < 3; t++)
+    for (int64_t h = 0; h < keep; h++)
+      for (int64_t j = 0; j < hd; j++) col[c++] = (t * at->h + kept[h]) * hd + j;
+  int64_t dims[2] = {d, nc};
+  pare_tensor *t = new_f32(2, dims, err);
+  int rc = t ? PARE_OK : PARE_ERR;
+  for (int64_t r = 0; t && r < d; r++)
+    for (int64_t c = 0; c < nc; c++)
+      ((float *)t->data)[r * nc + c] = ((const float *)w->data)[r * cols + col[c]];
+  int nv = t ? add_const(g, g->values[qn->inputs[1]]->name, ".heads", t, err) : -1;
+  if (nv < 0) rc = PARE_ERR;
+  if (rc == PARE_OK) {
+    pare_pass_decide(ctx, layer_name(g, qn), "params_before", (double)(d * cols));
+    pare_pass_decide(ctx, layer_name(g, qn), "params_after", (double)(d * nc));
+    *removed += d * (cols - nc);
+    qn->inputs[1] = nv;
+    g->values[out0(g, at->qkv)]->shape = pare_shape_unknown();
+  }
+  if (rc == PARE_OK && at->qkv_add >= 0) {
+    pare_node *ad = g->nodes[at->qkv_add];
+    int bi = ad->inputs[0] == out0(g, at->qkv) ? 1 : 0;
+    const pare_tensor *b = g->values[ad->inputs[bi]]->init;
+    int64_t bd[1] = {nc};
+    pare_tensor *bt = new_f32(1, bd, err);
+    for (int64_t c = 0; bt && c < nc; c++)
+      ((float *)bt->data)[c] = ((const float *)b->data)[col[c]];
+    int bv = bt ? add_const(g, g->values[ad->inputs[bi]]->name, ".heads", bt, err) : -1;
+    if (bv < 0)
+      rc = PARE_ERR;
+    else {
+      g->nodes[at->qkv_add]->inputs[bi] = bv;
+      g->values[out0(g, at->qkv_add)]->shape = pare_shape_unknown();
+      *removed += cols - nc;
+    }
+  }
+  free(col);
+  /* The Reshapes' head counts. */
+  const int rs[2] = {at->r1, at->r2};
+  for (int i = 0; rc == PARE_OK && i < 2; i++) {
+    pare_node *r = g->nodes[rs[i]];
+    pare_tensor *sh = pare_tensor_clone(g->values[r->inputs[1]]->init, err);
+    if (!sh) return PARE_ERR;
+    int64_t at_ = pare_tensor_numel(sh) - (i == 0 ? 2 : 1);
+    pare_tensor_set_f64(sh, at_, (double)(i == 0 ? keep : keep * hd));
+    int sv = add_const(g, g->values[r->inputs[1]]->name, ".heads", sh, err);
+    if (sv < 0) return PARE_ERR;
+    r->inputs[1] = sv;
+    g->values[out0(g, rs[i])]->shape = pare_shape_unknown();
+  }
+  for (int i = 0; rc == PARE_OK && i < at->n_vals; i++)
+    g->values[at->vals[i]]->shape = pare_shape_unknown();
+  if (rc) return rc;
+  pare_node *pn = g->nodes[at->proj];
+  const pare_tensor *pw = g->values[pn->inputs[1]]->init;
+  int64_t n = pw->shape.dims[1], pd[2] = {keep * hd, n};
+  pare_tensor *pt = new_f32(2, pd, err);
+  if (!pt) return PARE_ERR;
+  memcpy(pt->data, wproj, (size_t)(keep * hd * n) * sizeof *wproj);
+  int pv = add_const(g, g->values[pn->inputs[1]]->name, ".heads", pt, err);
+  if (pv < 0) return PARE_ERR;
+  pare_pass_decide(ctx, layer_name(g, pn), "params_before", (double)(at->h * hd * n));
+  pare_pass_decide(ctx, layer_name(g, pn), "params_after", (double)(keep * hd * n));
+  pare_pass_decide(ctx, layer_name(g, pn), "heads_before", (double)at->h);
+  pare_pass_decide(ctx, layer_name(g, pn), "heads_after", (double)keep);
+  *removed += (at->h - keep) * hd * n;
+  pn->inputs[1] = pv;
+  return PARE_OK;
+}
+
 static int slice_heads(pare_graph *g, const sl_opts *o, pare_pass_ctx *ctx, int *changed,
                        pare_err *err) {
-  (void)g, (void)o, (void)ctx, (void)changed;
-  return pare_errf(err, "option 'heads' is not implemented yet");
+  sl_attn *at = calloc((size_t)g->n_nodes + 1, sizeof *at);
+  int *axis = malloc(((size_t)g->n_values + 1) * sizeof *axis);
+  int n = 0, rc = at && axis ? PARE_OK : pare_errf(err, "out of memory");
+  for (int k = 0; rc == PARE_OK && k < g->n_nodes; k++) {
+    if (!g->nodes[k]->op) continue;
+    if (match_attn(g, k, &at[n], axis) && at[n].h > o->heads)
+      n++;
+    else
+      free(at[n].vals), at[n].vals = NULL, at[n].n_vals = 0;
+  }
+  const pare_calib *calib = pare_pass_calib(ctx);
+  pare_gram *grams = calloc((size_t)n + 1, sizeof *grams);
+  int *nodes = malloc(((size_t)n + 1) * sizeof *nodes);
+  if (rc == PARE_OK && (!grams || !nodes)) rc = pare_errf(err, "out of memory");
+  for (int i = 0; rc == PARE_OK && i < n; i++) nodes[i] = at[i].proj;
+  if (rc == PARE_OK && calib && n > 0) rc = pare_gram_collect(calib, g, nodes, n, grams, err);
+  int64_t removed = 0, deleted = 0;
+  for (int i = 0; rc == PARE_OK && i < n; i++) {
+    int64_t keep = at[i].h - o->heads, hd = at[i].hd;
+    int64_t outs = g->values[g->nodes[at[i].proj]->inputs[1]]->init->shape.dims[1];
+    int64_t *kept = malloc((size_t)keep * sizeof *kept);
+    float *wproj = malloc((size_t)(keep * hd * outs) * sizeof *wproj);
+    rc = kept && wproj ? PARE_OK : pare_errf(err, "out of memory");
+    if (rc == PARE_OK)
+      rc = choose_heads(g, &at[i], calib ? &grams[i] : NULL, keep, kept, wproj, err);
+    if (rc == PARE_OK) rc = rewrite_heads(g, &at[i], kept, keep, wproj, ctx, &removed, err);
+    if (rc) pare_err_prefix(err, "attention block of '%s'", layer_name(g, g->nodes[at[i].qkv]));
+    deleted += o->heads;
+    free(kept), free(wproj);
+  }
+  if (n > 0) *changed = 1;
+  pare_pass_stat(ctx, "heads deleted", deleted);
+  pare_pass_stat(ctx, "parameters removed", removed);
+  if (grams) pare_gram_free(grams, n);
+  for (int i = 0; at && i < n; i++) free(at[i].vals);
+  free(grams), free(nodes), free(at), free(axis);
+  return rc;
 }
 
 /* ------------------------------------------------------------- registry */
