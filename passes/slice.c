@@ -112,6 +112,7 @@ typedef struct sl_state {
   sl_reader *readers;
   int n_readers;
   int entry_writer; /* s0 is a writer's output: its index, else -1 */
+  int direct;       /* no LN: linear maps read the stream itself (a linear pair) */
   int64_t d;
   char why[256];
 } sl_state;
@@ -308,23 +309,19 @@ static int match_writer(const pare_graph *g, int w, int64_t d, sl_writer *wr) {
   return 1;
 }
 
-/* Follows LN output u (stream axis last) to the linear maps reading it. */
-static int match_readers(sl_state *st, int li) {
+/* Follows value u (stream axis last), read by node k, through layout ops to
+ * the linear map reading it; li is the LN whose output u is, or -1 when u
+ * is a stream value read directly. */
+static int match_reader(sl_state *st, int li, int u, int k) {
   pare_graph *g = st->g;
-  int r[MAX_READERS];
-  int n = readers_of(g, st->lns[li].y, r, MAX_READERS);
-  if (n <= 0)
-    return fail(st, "the LN output '%s' is a graph output or unused",
-                g->values[st->lns[li].y]->name);
-  for (int i = 0; i < n; i++) {
+  {
     sl_reader rd = {.ln = li, .node = -1, .bias_add = -1};
-    int k = r[i], u = st->lns[li].y;
     int axis = g->values[u]->shape.rank - 1;
     for (;;) {
       const pare_node *nd = g->nodes[k];
       int rank = g->values[u]->shape.rank;
       if (nd->inputs[0] != u)
-        return fail(st, "%s '%s' reads the LN output as an operand", nd->op, layer_name(g, nd));
+        return fail(st, "%s '%s' reads it as an operand", nd->op, layer_name(g, nd));
       if (pare_pass_is_op(nd, "MatMul") && nd->n_inputs == 2 && axis == rank - 1 &&
           is_f32(g, nd->inputs[1], 2) && g->values[nd->inputs[1]]->init->shape.dims[0] == st->d) {
         rd.node = k;
@@ -346,7 +343,7 @@ static int match_readers(sl_state *st, int li) {
         break;
       }
       if (rd.n_layout == MAX_LAYOUT || only_reader(g, out0(g, k)) < 0 || nd->n_outputs != 1)
-        return fail(st, "%s '%s' reads the LN output", nd->op, layer_name(g, nd));
+        return fail(st, "%s '%s' reads the stream", nd->op, layer_name(g, nd));
       int y = out0(g, k);
       const pare_shape *ys = &g->values[y]->shape;
       if (pare_pass_is_op(nd, "Transpose")) {
@@ -375,7 +372,7 @@ static int match_readers(sl_state *st, int li) {
         if (na < 0) return fail(st, "Reshape '%s' splits the stream's axis", layer_name(g, nd));
         axis = na;
       } else {
-        return fail(st, "%s '%s' reads the LN output", nd->op, layer_name(g, nd));
+        return fail(st, "%s '%s' reads the stream", nd->op, layer_name(g, nd));
       }
       rd.layout[rd.n_layout] = k;
       rd.axis[rd.n_layout++] = axis;
@@ -385,6 +382,19 @@ static int match_readers(sl_state *st, int li) {
     if (st->n_readers == 4 * g->n_nodes) return fail(st, "too many readers");
     st->readers[st->n_readers++] = rd;
   }
+  return 1;
+}
+
+/* The linear maps reading LN li's output. */
+static int match_readers(sl_state *st, int li) {
+  pare_graph *g = st->g;
+  int r[MAX_READERS];
+  int n = readers_of(g, st->lns[li].y, r, MAX_READERS);
+  if (n <= 0)
+    return fail(st, "the LN output '%s' is a graph output or unused",
+                g->values[st->lns[li].y]->name);
+  for (int i = 0; i < n; i++)
+    if (!match_reader(st, li, st->lns[li].y, r[i])) return 0;
   return 1;
 }
 
@@ -398,7 +408,7 @@ static int ln_of_x(const sl_state *st, int v, int node) {
  * it cannot be sliced. */
 static int build_stream(sl_state *st, int s0) {
   pare_graph *g = st->g;
-  st->n_stream = st->n_writers = st->n_readers = 0;
+  st->n_stream = st->n_writers = st->n_readers = st->direct = 0;
   st->entry_writer = -1;
   st->d = last_dim(g, s0);
   st->stream[st->n_stream++] = s0;
@@ -428,10 +438,21 @@ static int build_stream(sl_state *st, int s0) {
         st->stream[st->n_stream++] = out0(g, r[j]);
         continue;
       }
+      if (pare_pass_is_op(nd, "MatMul") || pare_pass_is_op(nd, "Conv") ||
+          pare_pass_is_op(nd, "Transpose") || pare_pass_is_op(nd, "Reshape")) {
+        if (!match_reader(st, -1, v, r[j])) return 0;
+        st->direct = 1;
+        continue;
+      }
       return fail(st, "stream value '%s' is read by %s '%s'", g->values[v]->name, nd->op,
                   layer_name(g, nd));
     }
   }
+  int any_ln = 0;
+  for (int li = 0; li < st->n_lns; li++) any_ln |= st->lns[li].stream == 1;
+  if (st->direct && any_ln)
+    return fail(st, "the stream is read both through layer norms and directly");
+  if (st->direct && st->entry_writer < 0) return fail(st, "the stream is not written by a map");
   for (int li = 0; li < st->n_lns; li++)
     if (st->lns[li].stream == 1 && !match_readers(st, li)) return 0;
   return 1;
@@ -441,7 +462,8 @@ static int build_stream(sl_state *st, int s0) {
 
 typedef struct pca_acc {
   int64_t d;
-  double *h; /* d x d */
+  int center; /* subtract each row's mean (streams read through LNs) */
+  double *h;  /* d x d */
   double *row;
 } pca_acc;
 
@@ -454,7 +476,7 @@ static int pca_visit(void *user, int sample, int k, const pare_tensor *t, pare_e
   for (int64_t r = 0; r < rows; r++) {
     double mean = 0;
     for (int64_t i = 0; i < d; i++) mean += (a->row[i] = pare_tensor_get_f64(t, r * d + i));
-    mean /= (double)d;
+    mean = a->center ? mean / (double)d : 0;
     for (int64_t i = 0; i < d; i++) a->row[i] -= mean;
     for (int64_t i = 0; i < d; i++)
       for (int64_t j = 0; j <= i; j++) a->h[i * d + j] += a->row[i] * a->row[j];
@@ -467,7 +489,7 @@ static int pca_visit(void *user, int sample, int k, const pare_tensor *t, pare_e
 static int stream_pca(sl_state *st, const pare_calib *calib, int pca, double *q, pare_err *err) {
   pare_graph *g = st->g;
   int64_t d = st->d;
-  pca_acc a = {.d = d, .h = q, .row = malloc((size_t)d * sizeof(double))};
+  pca_acc a = {.d = d, .center = !st->direct, .h = q, .row = malloc((size_t)d * sizeof(double))};
   if (!a.row) return pare_errf(err, "out of memory");
   memset(q, 0, (size_t)(d * d) * sizeof *q);
   int rc = PARE_OK;
@@ -493,15 +515,15 @@ static int stream_pca(sl_state *st, const pare_calib *calib, int pca, double *q,
         for (int64_t i = 0; i < d; i++)
           for (int64_t j = 0; j < d; j++) cov[i * d + j] += (double)W[r * d + i] * W[r * d + j];
     }
-    /* q = C cov C */
+    /* q = C cov C (cov itself for a linear pair) */
     for (int64_t i = 0; cov && i < d; i++) {
       double ri = 0;
-      for (int64_t j = 0; j < d; j++) ri += cov[i * d + j] / (double)d;
+      for (int64_t j = 0; j < d && !st->direct; j++) ri += cov[i * d + j] / (double)d;
       for (int64_t j = 0; j < d; j++) q[i * d + j] = cov[i * d + j] - ri;
     }
     for (int64_t j = 0; cov && j < d; j++) {
       double cj = 0;
-      for (int64_t i = 0; i < d; i++) cj += q[i * d + j] / (double)d;
+      for (int64_t i = 0; i < d && !st->direct; i++) cj += q[i * d + j] / (double)d;
       for (int64_t i = 0; i < d; i++) q[i * d + j] -= cj;
     }
     free(cov);
@@ -550,11 +572,12 @@ static pare_tensor *new_f32(int rank, const int64_t *dims, pare_err *err) {
   return pare_tensor_new(PARE_F32, &s, err);
 }
 
-/* P = C Q_k (d x k): the projection a writer's output goes through. */
-static void writer_proj(const double *q, int64_t d, int64_t k, double *p) {
+/* P = C Q_k (d x k): the projection a writer's output goes through (Q_k
+ * alone for a linear pair: nothing normalizes it). */
+static void writer_proj(const double *q, int64_t d, int64_t k, int center, double *p) {
   for (int64_t j = 0; j < k; j++) {
     double mean = 0;
-    for (int64_t i = 0; i < d; i++) mean += q[i * d + j] / (double)d;
+    for (int64_t i = 0; i < d && center; i++) mean += q[i * d + j] / (double)d;
     for (int64_t i = 0; i < d; i++) p[i * k + j] = q[i * d + j] - mean;
   }
 }
@@ -645,15 +668,15 @@ static int insert_entry(sl_state *st, const double *p, int64_t k, pare_pass_ctx 
 static int rewrite_reader(sl_state *st, const sl_reader *rd, const double *q, int64_t k,
                           pare_pass_ctx *ctx, int64_t *removed, pare_err *err) {
   pare_graph *g = st->g;
-  const sl_ln *ln = &st->lns[rd->ln];
+  const sl_ln *ln = rd->ln >= 0 ? &st->lns[rd->ln] : NULL;
   pare_node *n = g->nodes[rd->node];
   int conv = pare_pass_is_op(n, "Conv");
   const pare_tensor *w = g->values[n->inputs[1]]->init;
   int64_t d = st->d, outs = conv ? w->shape.dims[0] : w->shape.dims[1];
   const float *W = w->data;
-  const float *gam = ln->gamma >= 0 ? g->values[ln->gamma]->init->data : NULL;
-  const float *bet = ln->beta >= 0 ? g->values[ln->beta]->init->data : NULL;
-  double scale = sqrt((double)d / (double)k);
+  const float *gam = ln && ln->gamma >= 0 ? g->values[ln->gamma]->init->data : NULL;
+  const float *bet = ln && ln->beta >= 0 ? g->values[ln->beta]->init->data : NULL;
+  double scale = ln ? sqrt((double)d / (double)k) : 1;
   pare_shape ws = w->shape;
   ws.dims[conv ? 1 : 0] = k;
   pare_tensor *t = pare_tensor_new(PARE_F32, &ws, err);
@@ -791,12 +814,12 @@ static int slice_stream(sl_state *st, const sl_opts *o, pare_pass_ctx *ctx, int6
   double *p = malloc((size_t)(d * k) * sizeof *p);
   int rc = q && p ? PARE_OK : pare_errf(err, "out of memory");
   if (rc == PARE_OK) rc = stream_pca(st, pare_pass_calib(ctx), o->pca, q, err);
-  if (rc == PARE_OK) writer_proj(q, d, k, p);
+  if (rc == PARE_OK) writer_proj(q, d, k, !st->direct, p);
   int first_ln = -1;
   for (int li = 0; li < st->n_lns; li++)
     if (st->lns[li].stream == 1 && first_ln < 0) first_ln = li;
-  if (rc == PARE_OK && first_ln >= 0) {
-    const pare_node *f = g->nodes[st->lns[first_ln].mean1];
+  if (rc == PARE_OK && (first_ln >= 0 || st->direct)) {
+    const pare_node *f = g->nodes[st->direct ? st->writers[0].matmul : st->lns[first_ln].mean1];
     pare_pass_decide(ctx, layer_name(g, f), "stream_dim_before", (double)d);
     pare_pass_decide(ctx, layer_name(g, f), "stream_dim_after", (double)k);
   }
@@ -852,6 +875,62 @@ static int run_streams(sl_state *st, const sl_opts *o, pare_pass_ctx *ctx, int *
   return rc;
 }
 
+static int name_in(char **names, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(names[i], name) == 0) return 1;
+  return 0;
+}
+
+/* Linear pairs: a MatMul (+ bias) whose output only linear maps read.
+ * One pair at a time, the graph made whole (order, shapes) after each, so
+ * that a chain of maps is sliced pair by pair; each writer is tried once. */
+static int run_pairs(pare_graph *g, const sl_opts *o, pare_pass_ctx *ctx, int *changed,
+                     pare_err *err) {
+  char **tried = calloc((size_t)g->n_nodes + 1, sizeof *tried);
+  int n_tried = 0, rc = tried ? PARE_OK : pare_errf(err, "out of memory"), found = 1;
+  int64_t removed = 0, pairs = 0;
+  while (rc == PARE_OK && found) {
+    found = 0;
+    sl_state st = {.g = g};
+    st.stream = malloc(((size_t)g->n_values + 1) * sizeof *st.stream);
+    st.writers = malloc(((size_t)g->n_values + 1) * sizeof *st.writers);
+    st.readers = malloc((4 * (size_t)g->n_nodes + 1) * sizeof *st.readers);
+    if (!st.stream || !st.writers || !st.readers) rc = pare_errf(err, "out of memory");
+    for (int k = 0; rc == PARE_OK && k < g->n_nodes && !found && n_tried < g->n_nodes; k++) {
+      const pare_node *n = g->nodes[k];
+      if (!pare_pass_is_op(n, "MatMul") || n->n_inputs != 2 || !is_f32(g, n->inputs[1], 2) ||
+          name_in(tried, n_tried, layer_name(g, n)))
+        continue;
+      if (!(tried[n_tried] = pare_strdup(layer_name(g, n)))) rc = pare_errf(err, "out of memory");
+      n_tried++;
+      int w = out0(g, k), a = w >= 0 ? only_reader(g, w) : -1;
+      if (w < 0) continue;
+      if (a >= 0 && pare_pass_is_op(g->nodes[a], "Add") &&
+          is_vector(g, other_input(g->nodes[a], w), last_dim(g, w)))
+        w = out0(g, a);
+      sl_writer wr;
+      if (rc || !match_writer(g, w, last_dim(g, w), &wr) || !build_stream(&st, w) || !st.direct ||
+          st.n_readers == 0 || kept_dim(st.d, o) >= st.d)
+        continue;
+      rc = slice_stream(&st, o, ctx, &removed, err);
+      pairs++;
+      found = 1;
+    }
+    free(st.stream), free(st.writers), free(st.readers);
+    if (rc == PARE_OK && found) {
+      *changed = 1;
+      rc = pare_graph_toposort(g, err);
+      if (rc == PARE_OK) rc = pare_graph_compact(g, err);
+      if (rc == PARE_OK) rc = pare_infer_shapes(g, err);
+    }
+  }
+  for (int i = 0; tried && i < n_tried; i++) free(tried[i]);
+  free(tried);
+  pare_pass_stat(ctx, "linear pairs sliced", pairs);
+  pare_pass_stat(ctx, "parameters removed", removed);
+  return rc;
+}
+
 static int parse_opts(const pare_opt_value *args, sl_opts *o, pare_err *err) {
   o->ratio = args[0].f;
   o->round = args[1].i;
@@ -895,6 +974,8 @@ static int run_slice(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
     if (rc == PARE_OK) rc = pare_graph_compact(g, err);
   }
   free(st.lns), free(st.stream), free(st.writers), free(st.readers);
+  if (rc == PARE_OK && *changed) rc = pare_infer_shapes(g, err);
+  if (rc == PARE_OK && o.ratio > 0) rc = run_pairs(g, &o, ctx, changed, err);
   return rc;
 }
 
