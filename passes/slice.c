@@ -430,7 +430,7 @@ static int build_stream(sl_state *st, int s0) {
         continue;
       }
       int w = pare_pass_is_op(nd, "Add") ? other_input(nd, v) : -1;
-      if (w >= 0 && w != v && match_writer(g, w, st->d, &wr) &&
+      if (w >= 0 && w != v && only_reader(g, w) == r[j] && match_writer(g, w, st->d, &wr) &&
           last_dim(g, out0(g, r[j])) == st->d &&
           g->values[out0(g, r[j])]->shape.rank == g->values[v]->shape.rank) {
         if (st->n_stream == g->n_values) return fail(st, "stream too long");
