@@ -75,6 +75,7 @@ typedef struct sl_opts {
   int64_t round;
   int pca;
   int64_t heads;
+  int global; /* scope=global */
 } sl_opts;
 
 /* A decomposed layer norm. Nodes are indices, -1 when absent. */
@@ -485,8 +486,9 @@ static int pca_visit(void *user, int sample, int k, const pare_tensor *t, pare_e
 }
 
 /* q (d x d, row-major): the eigenvectors of the stream's second moment, by
- * decreasing eigenvalue, as columns. */
-static int stream_pca(sl_state *st, const pare_calib *calib, int pca, double *q, pare_err *err) {
+ * decreasing eigenvalue, as columns; the eigenvalues into ev (if set). */
+static int stream_pca(sl_state *st, const pare_calib *calib, int pca, double *q, double *ev,
+                      pare_err *err) {
   pare_graph *g = st->g;
   int64_t d = st->d;
   pca_acc a = {.d = d, .center = !st->direct, .h = q, .row = malloc((size_t)d * sizeof(double))};
@@ -550,6 +552,7 @@ static int stream_pca(sl_state *st, const pare_calib *calib, int pca, double *q,
       if (fabs(v[i * d + c]) > fabs(v[big * d + c])) big = i;
     double s = v[big * d + c] < 0 ? -1 : 1;
     for (int64_t i = 0; i < d; i++) q[i * d + j] = s * v[i * d + c];
+    if (ev) ev[j] = w[c];
   }
   free(w), free(v);
   return PARE_OK;
@@ -805,15 +808,17 @@ static int64_t kept_dim(int64_t d, const sl_opts *o) {
   return k < 1 ? 1 : k;
 }
 
-/* Rotates and slices the stream built in st. */
-static int slice_stream(sl_state *st, const sl_opts *o, pare_pass_ctx *ctx, int64_t *removed,
-                        pare_err *err) {
+/* Rotates the stream built in st by q0 (its PCA, computed here if NULL)
+ * and slices it to width k. */
+static int slice_stream(sl_state *st, const sl_opts *o, const double *q0, int64_t k,
+                        pare_pass_ctx *ctx, int64_t *removed, pare_err *err) {
   pare_graph *g = st->g;
-  int64_t d = st->d, k = kept_dim(d, o);
+  int64_t d = st->d;
   double *q = malloc((size_t)(d * d) * sizeof *q);
   double *p = malloc((size_t)(d * k) * sizeof *p);
   int rc = q && p ? PARE_OK : pare_errf(err, "out of memory");
-  if (rc == PARE_OK) rc = stream_pca(st, pare_pass_calib(ctx), o->pca, q, err);
+  if (rc == PARE_OK && q0) memcpy(q, q0, (size_t)(d * d) * sizeof *q);
+  if (rc == PARE_OK && !q0) rc = stream_pca(st, pare_pass_calib(ctx), o->pca, q, NULL, err);
   if (rc == PARE_OK) writer_proj(q, d, k, !st->direct, p);
   int first_ln = -1;
   for (int li = 0; li < st->n_lns; li++)
@@ -842,16 +847,59 @@ static int slice_stream(sl_state *st, const sl_opts *o, pare_pass_ctx *ctx, int6
 
 /* ------------------------------------------------------------- the pass */
 
+/* A stream found in the first phase: its first LN, width, PCA, kept width. */
+typedef struct sl_found {
+  int li;
+  int64_t d, k;
+  double *q, *ev;
+} sl_found;
+
+static int by_desc(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x > y ? -1 : x < y;
+}
+
+/* scope=global: the streams' kept widths from one budget, sum of (1 -
+ * ratio) d: the directions whose eigenvalue relative to their stream's mean
+ * is largest stay, each stream rounded up to `round`. */
+static int global_widths(sl_found *f, int n, const sl_opts *o, pare_err *err) {
+  int64_t total = 0;
+  double want = 0;
+  for (int s = 0; s < n; s++) total += f[s].d, want += (double)f[s].d * (1 - o->ratio);
+  double *all = malloc(((size_t)total + 1) * sizeof *all);
+  if (!all) return pare_errf(err, "out of memory");
+  int64_t at = 0;
+  for (int s = 0; s < n; s++) {
+    double mean = 0;
+    for (int64_t i = 0; i < f[s].d; i++) mean += fmax(f[s].ev[i], 0) / (double)f[s].d;
+    for (int64_t i = 0; i < f[s].d; i++)
+      all[at++] = f[s].ev[i] = mean > 0 ? fmax(f[s].ev[i], 0) / mean : 1;
+  }
+  qsort(all, (size_t)total, sizeof *all, by_desc);
+  int64_t budget = (int64_t)ceil(want - 1e-9);
+  double t = all[budget < 1 ? 0 : budget > total ? total - 1 : budget - 1];
+  free(all);
+  for (int s = 0; s < n; s++) {
+    int64_t k = 0;
+    for (int64_t i = 0; i < f[s].d; i++) k += f[s].ev[i] >= t;
+    k = (k + o->round - 1) / o->round * o->round;
+    f[s].k = k < 1 ? 1 : k > f[s].d ? f[s].d : k;
+  }
+  return PARE_OK;
+}
+
+/* Every LN stream: found and its PCA taken first, on the graph as it is
+ * (one calibration run each), the widths decided (per stream, or from
+ * one budget with scope=global), then each rebuilt and sliced. */
 static int run_streams(sl_state *st, const sl_opts *o, pare_pass_ctx *ctx, int *changed,
                        pare_err *err) {
   pare_graph *g = st->g;
   int64_t removed = 0, sliced = 0, skipped = 0;
-  int rc = PARE_OK;
+  sl_found *f = calloc((size_t)st->n_lns + 1, sizeof *f);
+  int n = 0, rc = f ? PARE_OK : pare_errf(err, "out of memory");
   for (int li = 0; rc == PARE_OK && li < st->n_lns; li++) {
     if (st->lns[li].stream != -1) continue;
     st->why[0] = 0;
-    for (int j = 0; j < st->n_lns; j++)
-      if (st->lns[j].stream == 1) st->lns[j].stream = -1;
     if (!build_stream(st, st->lns[li].x)) {
       pare_pass_decide_str(ctx, layer_name(g, g->nodes[st->lns[li].mean1]), "skipped", st->why);
       for (int j = 0; j < st->n_lns; j++)
@@ -860,15 +908,32 @@ static int run_streams(sl_state *st, const sl_opts *o, pare_pass_ctx *ctx, int *
       skipped++;
       continue;
     }
-    if (kept_dim(st->d, o) >= st->d && o->ratio > 0) {
-      for (int j = 0; j < st->n_lns; j++)
-        if (st->lns[j].stream == 1) st->lns[j].stream = 2;
-      continue;
+    for (int j = 0; j < st->n_lns; j++)
+      if (st->lns[j].stream == 1) st->lns[j].stream = 10 + n; /* found */
+    f[n] = (sl_found){.li = li, .d = st->d, .k = kept_dim(st->d, o)};
+    f[n].q = malloc((size_t)(st->d * st->d) * sizeof *f[n].q);
+    f[n].ev = malloc((size_t)st->d * sizeof *f[n].ev);
+    n++;
+    if (!f[n - 1].q || !f[n - 1].ev) rc = pare_errf(err, "out of memory");
+    if (rc == PARE_OK && (o->global || f[n - 1].k < st->d || o->ratio == 0))
+      rc = stream_pca(st, pare_pass_calib(ctx), o->pca, f[n - 1].q, f[n - 1].ev, err);
+  }
+  if (rc == PARE_OK && o->global && o->ratio > 0 && n > 0) rc = global_widths(f, n, o, err);
+  for (int s = 0; rc == PARE_OK && s < n; s++) {
+    if (f[s].k >= f[s].d && o->ratio > 0) continue;
+    for (int j = 0; j < st->n_lns; j++)
+      if (st->lns[j].stream == 10 + s) st->lns[j].stream = -1;
+    if (!build_stream(st, st->lns[f[s].li].x)) {
+      rc = pare_errf(err, "the stream at '%s' changed: %s",
+                     layer_name(g, g->nodes[st->lns[f[s].li].mean1]), st->why);
+      break;
     }
-    rc = slice_stream(st, o, ctx, &removed, err);
+    rc = slice_stream(st, o, f[s].q, f[s].k, ctx, &removed, err);
     sliced++;
     *changed = 1;
   }
+  for (int s = 0; f && s < n; s++) free(f[s].q), free(f[s].ev);
+  free(f);
   pare_pass_stat(ctx, "streams sliced", sliced);
   pare_pass_stat(ctx, "streams skipped", skipped);
   pare_pass_stat(ctx, "parameters removed", removed);
@@ -912,7 +977,7 @@ static int run_pairs(pare_graph *g, const sl_opts *o, pare_pass_ctx *ctx, int *c
       if (rc || !match_writer(g, w, last_dim(g, w), &wr) || !build_stream(&st, w) || !st.direct ||
           st.n_readers == 0 || kept_dim(st.d, o) >= st.d)
         continue;
-      rc = slice_stream(&st, o, ctx, &removed, err);
+      rc = slice_stream(&st, o, NULL, kept_dim(st.d, o), ctx, &removed, err);
       pairs++;
       found = 1;
     }
@@ -936,6 +1001,7 @@ static int parse_opts(const pare_opt_value *args, sl_opts *o, pare_err *err) {
   o->round = args[1].i;
   o->pca = strcmp(args[2].s, "weights") == 0 ? PCA_WEIGHTS : PCA_CALIB;
   o->heads = args[3].i;
+  o->global = strcmp(args[4].s, "global") == 0;
   if (!(o->ratio >= 0 && o->ratio < 1))
     return pare_errf(err, "option 'ratio' must be in [0, 1), not %g", o->ratio);
   if (o->round < 1)
@@ -1099,15 +1165,15 @@ static int match_attn(const pare_graph *g, int k, sl_attn *at, int *axis) {
   return at->r2 >= 0;
 }
 
-/* Head importance and the kept heads (ascending) of block at; with a Gram
- * matrix gr of the projection's input, its kept rows re-fitted. */
-static int choose_heads(pare_graph *g, const sl_attn *at, const pare_gram *gr, int64_t keep,
-                        int64_t *kept, float *wproj, pare_err *err) {
+/* The importance of each head of block at: its output energy through the
+ * projection, trace(W_h^T G_hh W_h) with the Gram matrix gr of the
+ * projection's input, or without one ||W_h||^2. */
+static void head_scores(const pare_graph *g, const sl_attn *at, const pare_gram *gr,
+                        double *score) {
   const pare_tensor *w = g->values[g->nodes[at->proj]->inputs[1]]->init;
   int64_t hd = at->hd, K = at->h * hd, n = w->shape.dims[1];
   const float *W = w->data;
-  double *score = calloc((size_t)at->h, sizeof *score);
-  if (!score) return pare_errf(err, "out of memory");
+  memset(score, 0, (size_t)at->h * sizeof *score);
   for (int64_t h = 0; h < at->h; h++)
     for (int64_t c = 0; c < n; c++)
       for (int64_t i = h * hd; i < (h + 1) * hd; i++) {
@@ -1118,22 +1184,18 @@ static int choose_heads(pare_graph *g, const sl_attn *at, const pare_gram *gr, i
         for (int64_t j = h * hd; j < (h + 1) * hd; j++)
           score[h] += gr->h[i * K + j] * W[i * n + c] * W[j * n + c];
       }
-  /* Keep the `keep` highest scores (ties: the lower head). */
-  char *on = calloc((size_t)at->h, 1);
-  if (!on) {
-    free(score);
-    return pare_errf(err, "out of memory");
-  }
-  for (int64_t t = 0; t < keep; t++) {
-    int64_t best = -1;
-    for (int64_t h = 0; h < at->h; h++)
-      if (!on[h] && (best < 0 || score[h] > score[best])) best = h;
-    if (best < 0) break;
-    on[best] = 1;
-  }
+}
+
+/* The kept heads (on[h] set; keep of them) of block at in ascending order
+ * into kept, and the projection's kept rows into wproj, re-fitted on the
+ * Gram matrix gr of its input when there is one. */
+static int choose_heads(pare_graph *g, const sl_attn *at, const pare_gram *gr, const char *on,
+                        int64_t keep, int64_t *kept, float *wproj, pare_err *err) {
+  const pare_tensor *w = g->values[g->nodes[at->proj]->inputs[1]]->init;
+  int64_t hd = at->hd, K = at->h * hd, n = w->shape.dims[1];
+  const float *W = w->data;
   for (int64_t h = 0, t = 0; h < at->h; h++)
     if (on[h]) kept[t++] = h;
-  free(score), free(on);
   int64_t kk = keep * hd;
   int64_t *rows = malloc((size_t)kk * sizeof *rows);
   if (!rows) return pare_errf(err, "out of memory");
@@ -1250,7 +1312,7 @@ static int slice_heads(pare_graph *g, const sl_opts *o, pare_pass_ctx *ctx, int 
   int n = 0, rc = at && axis ? PARE_OK : pare_errf(err, "out of memory");
   for (int k = 0; rc == PARE_OK && k < g->n_nodes; k++) {
     if (!g->nodes[k]->op) continue;
-    if (match_attn(g, k, &at[n], axis) && at[n].h > o->heads)
+    if (match_attn(g, k, &at[n], axis) && (o->global || at[n].h > o->heads))
       n++;
     else
       free(at[n].vals), at[n].vals = NULL, at[n].n_vals = 0;
@@ -1261,21 +1323,52 @@ static int slice_heads(pare_graph *g, const sl_opts *o, pare_pass_ctx *ctx, int 
   if (rc == PARE_OK && (!grams || !nodes)) rc = pare_errf(err, "out of memory");
   for (int i = 0; rc == PARE_OK && i < n; i++) nodes[i] = at[i].proj;
   if (rc == PARE_OK && calib && n > 0) rc = pare_gram_collect(calib, g, nodes, n, grams, err);
-  int64_t removed = 0, deleted = 0;
-  for (int i = 0; rc == PARE_OK && i < n; i++) {
-    int64_t keep = at[i].h - o->heads, hd = at[i].hd;
+  /* Which heads stay: per block all but the `heads` weakest, or (global)
+   * heads x blocks in all, the weakest relative to their block's mean,
+   * every block keeping one. */
+  int64_t total = 0, removed = 0, deleted = 0;
+  for (int i = 0; i < n; i++) total += at[i].h;
+  double *score = malloc(((size_t)total + 1) * sizeof *score);
+  char *on = malloc((size_t)total + 1);
+  int64_t *left = calloc((size_t)n + 1, sizeof *left);
+  if (rc == PARE_OK && (!score || !on || !left)) rc = pare_errf(err, "out of memory");
+  for (int i = 0, at0 = 0; rc == PARE_OK && i < n; at0 += (int)at[i].h, i++) {
+    head_scores(g, &at[i], calib ? &grams[i] : NULL, score + at0);
+    double mean = 0;
+    for (int64_t h = 0; h < at[i].h; h++) mean += score[at0 + h] / (double)at[i].h;
+    for (int64_t h = 0; h < at[i].h; h++) {
+      if (o->global && mean > 0) score[at0 + h] /= mean;
+      on[at0 + h] = 1;
+    }
+    left[i] = at[i].h;
+  }
+  for (int64_t t = 0; rc == PARE_OK && t < o->heads * (o->global ? n : 1); t++) {
+    /* Per block, or over all: the weakest head still on (ties: the first). */
+    for (int i = 0, at0 = 0; i < n; at0 += (int)at[i].h, i++) {
+      int64_t best = -1, bi = -1;
+      for (int j = o->global ? 0 : i, a0 = o->global ? 0 : at0; j < (o->global ? n : i + 1);
+           a0 += (int)at[j].h, j++)
+        for (int64_t h = 0; h < at[j].h && left[j] > 1; h++)
+          if (on[a0 + h] && (best < 0 || score[a0 + h] < score[best])) best = a0 + h, bi = j;
+      if (best >= 0) on[best] = 0, left[bi]--, deleted++;
+      if (o->global) break;
+    }
+  }
+  for (int i = 0, at0 = 0; rc == PARE_OK && i < n; at0 += (int)at[i].h, i++) {
+    int64_t keep = left[i], hd = at[i].hd;
+    if (keep == at[i].h) continue;
     int64_t outs = g->values[g->nodes[at[i].proj]->inputs[1]]->init->shape.dims[1];
     int64_t *kept = malloc((size_t)keep * sizeof *kept);
     float *wproj = malloc((size_t)(keep * hd * outs) * sizeof *wproj);
     rc = kept && wproj ? PARE_OK : pare_errf(err, "out of memory");
     if (rc == PARE_OK)
-      rc = choose_heads(g, &at[i], calib ? &grams[i] : NULL, keep, kept, wproj, err);
+      rc = choose_heads(g, &at[i], calib ? &grams[i] : NULL, on + at0, keep, kept, wproj, err);
     if (rc == PARE_OK) rc = rewrite_heads(g, &at[i], kept, keep, wproj, ctx, &removed, err);
     if (rc) pare_err_prefix(err, "attention block of '%s'", layer_name(g, g->nodes[at[i].qkv]));
-    deleted += o->heads;
     free(kept), free(wproj);
+    *changed = 1;
   }
-  if (n > 0) *changed = 1;
+  free(score), free(on), free(left);
   pare_pass_stat(ctx, "heads deleted", deleted);
   pare_pass_stat(ctx, "parameters removed", removed);
   if (grams) pare_gram_free(grams, n);
@@ -1294,6 +1387,9 @@ static const pare_pass_option slice_options[] = {
      "the rotation: PCA of the stream on --calib data, or of the writers' weights"},
     {"heads", PARE_OPT_INT, "0", NULL,
      "attention heads deleted per block (least output energy, projection re-fitted)"},
+    {"scope", PARE_OPT_STRING, "layer", "layer|global",
+     "layer: each stream keeps 1 - ratio and each block loses `heads`; global: one budget "
+     "over all streams (by relative eigenvalue) and all blocks (by relative head energy)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

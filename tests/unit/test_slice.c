@@ -401,10 +401,86 @@ static void test_heads(void) {
   pare_graph_free(g0), pare_graph_free(g1);
 }
 
+/* An attention block of width 6 on 4 tokens with h heads (of 6 / h) named
+ * by prefix p, from %x to %y; the projection's rows of the heads in `dead`
+ * (a bit mask) are zero. */
+static void attn_block(sbuf *b, const char *p, const char *x, const char *y, int h, unsigned dead) {
+  int hd = 6 / h;
+  char n[64];
+  float wp[36];
+  for (int i = 0; i < 36; i++) wp[i] = dead >> (i / 6 / hd) & 1 ? 0.0f : (float)uniform();
+  snprintf(n, sizeof n, "%s_wqkv", p);
+  sb_const(b, n, 6, 18, 1, NULL);
+  snprintf(n, sizeof n, "%s_bqkv", p);
+  sb_const(b, n, 18, 0, 0.1, NULL);
+  snprintf(n, sizeof n, "%s_wp", p);
+  sb_const(b, n, 6, 6, 0, wp);
+  sb(b, "  const %%%s_s1 : i64[4] = dense<4, 3, %d, %d>\n", p, h, hd);
+  sb(b,
+     "  %%%s_qkv : f32[4,18] = MatMul(%%%s, %%%s_wqkv) @%s_qkv\n"
+     "  %%%s_qkvb : f32[4,18] = Add(%%%s_qkv, %%%s_bqkv)\n"
+     "  %%%s_r : f32[4,3,%d,%d] = Reshape(%%%s_qkvb, %%%s_s1)\n"
+     "  %%%s_t : f32[3,%d,4,%d] = Transpose(%%%s_r) {perm = [1, 2, 0, 3] : ints}\n",
+     p, x, p, p, p, p, p, p, h, hd, p, p, p, h, hd, p);
+  const char *qkv[3] = {"q", "k", "v"};
+  for (int i = 0; i < 3; i++)
+    sb(b,
+       "  %%%s_%s1 : f32[1,%d,4,%d] = Slice(%%%s_t, %%st%d, %%en%d, %%ax0)\n"
+       "  %%%s_%s : f32[%d,4,%d] = Squeeze(%%%s_%s1, %%ax0)\n",
+       p, qkv[i], h, hd, p, i, i, p, qkv[i], h, hd, p, qkv[i]);
+  sb(b, "  %%%s_qs : f32[%d,4,%d] = Mul(%%%s_q, %%scale)\n", p, h, hd, p);
+  sb(b, "  %%%s_kt : f32[%d,%d,4] = Transpose(%%%s_k) {perm = [0, 2, 1] : ints}\n", p, h, hd, p);
+  sb(b, "  %%%s_att : f32[%d,4,4] = MatMul(%%%s_qs, %%%s_kt)\n", p, h, p, p);
+  sb(b, "  %%%s_sm : f32[%d,4,4] = Softmax(%%%s_att) {axis = -1 : int}\n", p, h, p);
+  sb(b, "  %%%s_o : f32[%d,4,%d] = MatMul(%%%s_sm, %%%s_v)\n", p, h, hd, p, p);
+  sb(b, "  %%%s_ot : f32[4,%d,%d] = Transpose(%%%s_o) {perm = [1, 0, 2] : ints}\n", p, h, hd, p);
+  sb(b, "  %%%s_o2 : f32[4,6] = Reshape(%%%s_ot, %%s2)\n", p, p);
+  sb(b, "  %%%s : f32[4,6] = MatMul(%%%s_o2, %%%s_wp) @%s_proj\n", y, p, p, p);
+}
+
+/* Two blocks of 3 heads, the first with 2 dead heads: heads=1 with
+ * scope=global deletes 2 heads in all, the weakest relative to their
+ * block, both from the first block (outputs unchanged, its q/k/v lose 2 x
+ * 2 columns each and its projection 4 rows); scope=layer deletes one head
+ * of each block, a live one of the second (outputs change). */
+static void test_heads_global(void) {
+  for (int global = 0; global < 2; global++) {
+    static sbuf b;
+    b.len = 0;
+    sb(&b, "graph @attn2 opset 17 {\n  input %%x : f32[4,6]\n"
+           "  const %%s2 : i64[2] = dense<4, 6>\n"
+           "  const %%st0 : i64[1] = dense<0>\n  const %%en0 : i64[1] = dense<1>\n"
+           "  const %%st1 : i64[1] = dense<1>\n  const %%en1 : i64[1] = dense<2>\n"
+           "  const %%st2 : i64[1] = dense<2>\n  const %%en2 : i64[1] = dense<3>\n"
+           "  const %%ax0 : i64[1] = dense<0>\n  const %%scale : f32[] = dense<0.5>\n");
+    attn_block(&b, "a", "x", "ya", 3, 6);
+    attn_block(&b, "b", "ya", "yb", 3, 0);
+    sb(&b, "  output %%yb\n}\n");
+    pare_graph *g0 = parse(b.p), *g1 = g0 ? copy(g0) : NULL;
+    if (!g1) return;
+    int64_t before = params(g0);
+    if (run(g1,
+            global ? "slice<ratio=0;heads=1;scope=global;pca=weights>"
+                   : "slice<ratio=0;heads=1;pca=weights>",
+            NULL) == PARE_OK) {
+      int64_t per_head = 6 * 6 + 6 + 2 * 6;
+      CHECK_MSG(params(g1) == before - 2 * per_head, "global %d: %lld parameters, %lld before",
+                global, (long long)params(g1), (long long)before);
+      double dv = max_diff(g0, g1, 3);
+      if (global)
+        CHECK_MSG(dv < 1e-5, "outputs differ by %g", dv);
+      else
+        CHECK_MSG(dv > 1e-3, "outputs differ by only %g", dv);
+    }
+    pare_graph_free(g0), pare_graph_free(g1);
+  }
+}
+
 int main(void) {
   RUN(test_rotate_exact);
   RUN(test_slice_low_rank);
   RUN(test_pair);
   RUN(test_heads);
+  RUN(test_heads_global);
   return check_summary();
 }
