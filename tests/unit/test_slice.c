@@ -476,11 +476,59 @@ static void test_heads_global(void) {
   }
 }
 
+/* Two LN streams of width 8 in a row: x -> [x W_a + b_a] -> LN -> W_ra ->
+ * Relu -> [. W_b + b_b] -> LN -> W_rb -> y, where stream a spans 2
+ * directions (W_a's rows and b_a in the span of 2 vectors) and b all 8.
+ * ratio=0.5 with scope=layer keeps 4 of each; with scope=global 8 in all,
+ * by eigenvalue relative to the stream's mean: a's 2 and b's 6. */
+static void test_global_streams(void) {
+  for (int global = 0; global < 2; global++) {
+    static sbuf b;
+    b.len = 0;
+    float basis[16], w[64], bias[8];
+    rng_state = 4242;
+    for (int i = 0; i < 16; i++) basis[i] = (float)uniform();
+    sb(&b, "graph @two opset 17 {\n  input %%x : f32[5,8]\n"
+           "  const %%axes : i64[1] = dense<-1>\n  const %%two : f32[] = dense<2>\n"
+           "  const %%eps : f32[] = dense<0.00001>\n");
+    for (int i = 0; i < 8; i++) {
+      double c0 = uniform(), c1 = uniform();
+      for (int j = 0; j < 8; j++) w[i * 8 + j] = (float)(c0 * basis[j] + c1 * basis[8 + j]);
+    }
+    for (int j = 0; j < 8; j++) bias[j] = (float)(0.3 * basis[j] - 0.2 * basis[8 + j]);
+    sb_const(&b, "w_a", 8, 8, 0, w);
+    sb_const(&b, "b_a", 8, 0, 0, bias);
+    sb_const(&b, "w_ra", 8, 8, 0.5, NULL);
+    sb_const(&b, "w_b", 8, 8, 0.5, NULL);
+    sb_const(&b, "b_b", 8, 0, 0.1, NULL);
+    sb_const(&b, "w_rb", 8, 3, 0.5, NULL);
+    sb(&b, "  %%ma : f32[5,8] = MatMul(%%x, %%w_a) @wa\n  %%sa : f32[5,8] = Add(%%ma, %%b_a)\n");
+    sb_ln(&b, "la", "sa", "ya", 5, 8);
+    sb(&b, "  %%ra : f32[5,8] = MatMul(%%ya, %%w_ra) @ra\n  %%rr : f32[5,8] = Relu(%%ra)\n");
+    sb(&b, "  %%mb : f32[5,8] = MatMul(%%rr, %%w_b) @wb\n  %%sb : f32[5,8] = Add(%%mb, %%b_b)\n");
+    sb_ln(&b, "lb", "sb", "yb", 5, 8);
+    sb(&b, "  %%y : f32[5,3] = MatMul(%%yb, %%w_rb) @rb\n  output %%y\n}\n");
+    pare_graph *g0 = parse(b.p), *g1 = g0 ? copy(g0) : NULL;
+    if (!g1) return;
+    if (run(g1,
+            global ? "slice<ratio=0.5;round=1;pca=weights;scope=global>"
+                   : "slice<ratio=0.5;round=1;pca=weights>",
+            NULL) == PARE_OK) {
+      int ka = global ? 2 : 4, kb = global ? 6 : 4;
+      int64_t want = 8 * ka + ka + ka * 8 + 8 /* ra's new bias */ + 8 * kb + kb + kb * 3 + 3;
+      CHECK_MSG(params(g1) == want, "global %d: %lld parameters, %lld expected", global,
+                (long long)params(g1), (long long)want);
+    }
+    pare_graph_free(g0), pare_graph_free(g1);
+  }
+}
+
 int main(void) {
   RUN(test_rotate_exact);
   RUN(test_slice_low_rank);
   RUN(test_pair);
   RUN(test_heads);
   RUN(test_heads_global);
+  RUN(test_global_streams);
   return check_summary();
 }
