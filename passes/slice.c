@@ -2,7 +2,7 @@
  * slice.c - SliceGPT-style slicing of residual streams, and deletion of
  * whole attention heads.
  *
- *   slice<ratio=0.25;round=8;pca=calib;heads=0>
+ *   slice<ratio=0.25;round=8;pca=calib;heads=0;scope=layer>
  *
  * A residual stream is a chain of values s0, s1 = s0 + w1, s2 = s1 + w2, ...
  * of width d (the last axis) where every value is read only by layer norms
@@ -35,7 +35,18 @@
  *     added when the reader had none). Exact when d' = d (ratio 0, up to
  *     rounding); the sliced directions' share of ||x||^2 is what slicing
  *     drops.
- *   d' = (1 - ratio) d rounded up to a multiple of `round`, at most d.
+ *   d' = (1 - ratio) d rounded up to a multiple of `round`, at most d
+ *   (scope=layer); with scope=global the streams share one budget, the
+ *   sum of those widths: the directions whose eigenvalue, relative to the
+ *   mean of their stream's, is largest stay. Every stream's PCA is taken
+ *   on the graph before any is rewritten.
+ *
+ * Linear pairs (no LN): a MatMul (+ bias) whose output only linear maps
+ * read (directly or through residual Adds with other such writers) is
+ * rotated the same way by the uncentered PCA of that output (nothing
+ * normalizes it, so no centering and no scale): W1 Q_k, b1 Q_k, Q_k^T W2.
+ * Pairs are found after the LN streams, one at a time (so that chains of
+ * maps go pair by pair), each with width (1 - ratio) d.
  *
  * Heads (heads=N > 0): attention blocks are matched from a MatMul with a
  * constant [d, 3 H hd] weight (+ bias) reshaped to [..., 3, H, hd], through
@@ -47,13 +58,20 @@
  * kept rows are re-fitted by least squares on G (W_K = G_KK^-1 G_K: W), so
  * they carry what the deleted heads did. q, k and v columns, their bias and
  * the two Reshapes' head counts shrink. Without --calib the head's weight
- * norms score it and nothing is re-fitted.
+ * norms score it and nothing is re-fitted. With scope=global, heads x
+ * blocks heads go in all, the weakest relative to their block's mean, every
+ * block keeping one. Heads go before the streams are sliced.
+ *
+ * What this pass does not do: channels behind a nonlinearity (a head MatMul
+ * fed by swish) cannot be rotated; prune-channels (score=activation,
+ * layers=...) deletes those with a least-squares re-fit of the reader.
  *
  * Per layer (--report): params_before / params_after on every weight the
  * pass changes (params_added on an inserted entry map); stream_dim_before /
  * after on the stream's first LN; heads_before / after on each projection.
- * Counters (--stats): parameters removed (net), streams sliced, heads
- * deleted, streams skipped (with the reason on the LN as "skipped").
+ * Counters (--stats): parameters removed (net), streams sliced, linear
+ * pairs sliced, heads deleted, streams skipped (with the reason on the LN as
+ * "skipped").
  */
 #include "ops/ops.h"
 #include "passes/gram.h"
