@@ -101,6 +101,7 @@ typedef struct sl_ln {
   int x; /* the normalized value */
   int mean1, sub, pow, mean2, add_eps, sqrt_, div, mul, add;
   int eps, gamma, beta; /* constants, gamma/beta -1 if absent */
+  int eps_new;          /* the rewritten eps constant */
   int y;                /* the LN's output value */
   int stream;           /* the stream it reads, -1 */
 } sl_ln;
@@ -793,13 +794,20 @@ static int rewrite_ln(sl_state *st, int li, int64_t k, pare_err *err) {
   int x = g->nodes[ln->sub]->inputs[0]; /* s0' when an entry map was inserted */
   g->nodes[ln->pow]->inputs[0] = x;
   g->nodes[ln->div]->inputs[0] = x;
-  double eps;
-  is_scalar(g, ln->eps, &eps);
-  pare_tensor *t = pare_tensor_clone(g->values[ln->eps]->init, err);
-  if (!t) return PARE_ERR;
-  pare_tensor_set_f64(t, 0, eps * (double)st->d / (double)k);
-  int ev = add_const(g, g->values[ln->eps]->name, ".sliced", t, err);
-  if (ev < 0) return PARE_ERR;
+  /* The LNs of a stream often share one eps constant: one new one each. */
+  int ev = -1;
+  for (int j = 0; j < li && ev < 0; j++)
+    if (st->lns[j].stream == 1 && st->lns[j].eps == ln->eps) ev = st->lns[j].eps_new;
+  if (ev < 0) {
+    double eps;
+    is_scalar(g, ln->eps, &eps);
+    pare_tensor *t = pare_tensor_clone(g->values[ln->eps]->init, err);
+    if (!t) return PARE_ERR;
+    pare_tensor_set_f64(t, 0, eps * (double)st->d / (double)k);
+    ev = add_const(g, g->values[ln->eps]->name, ".sliced", t, err);
+    if (ev < 0) return PARE_ERR;
+  }
+  st->lns[li].eps_new = ev;
   pare_node *ae = g->nodes[ln->add_eps];
   for (int i = 0; i < ae->n_inputs; i++)
     if (ae->inputs[i] == ln->eps) ae->inputs[i] = ev;

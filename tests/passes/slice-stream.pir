@@ -19,6 +19,7 @@
 # CHECK-DAG: const %w2.sliced : f32[3,2] = dense<{{.*}}>
 # CHECK-DAG: const %b2.sliced : f32[2] = dense<{{.*}}>
 # CHECK-DAG: const %eps.sliced : f32[] = dense<0.00002>
+# CHECK-NOT: %eps.sliced.2
 # CHECK: %pre : f32[2,2] = MatMul(%x, %w_in.sliced) @entry
 # CHECK-NEXT: %s0 : f32[2,2] = Add(%pre, %b_in.sliced)
 # CHECK-NEXT: %p : f32[2,2] = Pow(%s0, %two)
@@ -33,6 +34,7 @@
 # CHECK-NEXT: %ob : f32[2,2] = Add(%o, %b2.sliced)
 # CHECK-NEXT: %s1 : f32[2,2] = Add(%s0, %ob)
 # CHECK-NEXT: %fp : f32[2,2] = Pow(%s1, %two)
+# CHECK: %fe : f32[2,1] = Add(%fv, %eps.sliced)
 # CHECK: %fn : f32[2,2] = Div(%s1, %fs)
 # CHECK-NEXT: %out : f32[2,2] = MatMul(%fn, %w_out.sliced) @head
 graph @block opset 17 {
