@@ -82,7 +82,9 @@ static int tensor_type_in_scope(int elem_type) {
   return elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
          elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
          elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32 ||
-         elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
+         elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL ||
+         elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT8 ||
+         elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT8;
 }
 
 static int value_info_in_scope(const Onnx__ValueInfoProto *vi) {
