@@ -17,8 +17,8 @@
 /* ------------------------------------------------------------- op table */
 
 /* cg_ops_misc first: it takes the non-f32 nodes of ops cg_ops_elementwise also lists. */
-static const cg_op *const op_tables[] = {cg_ops_misc, cg_ops_elementwise, cg_ops_linear,
-                                         cg_ops_shape, cg_ops_reduce};
+static const cg_op *const op_tables[] = {cg_ops_misc,  cg_ops_elementwise, cg_ops_linear,
+                                         cg_ops_shape, cg_ops_reduce,      cg_ops_int8};
 
 const cg_op *cg_find_op(const char *op) {
   for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
@@ -341,6 +341,7 @@ static int emit_kernels(cg *c, const cg_fusion *f, pare_module *m, pare_err *err
     const pare_node *nd = g->nodes[k];
     if (!nd->op || is_free_view(c, nd)) continue;
     c->group = f->group_at[k] >= 0 ? &f->groups[f->group_at[k]] : NULL;
+    c->qdq = f->qdq && f->qdq[k].active ? &f->qdq[k] : NULL;
     c->epi_active = 0;
     c->epi.failed = 0;
     rc = kernel_begin(c, k, err);
@@ -414,6 +415,8 @@ pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_er
   if (!rc && !c.const_global) rc = pare_errf(err, "out of memory");
   types_init(&c);
   c.x86_avx2 = has_feature(m->features, "+avx2");
+  c.x86_vnni = has_feature(m->features, "+avxvnni") ||
+               (has_feature(m->features, "+avx512vnni") && has_feature(m->features, "+avx512vl"));
   if (!rc) rc = emit_kernels(&c, &fusion, m, err);
   m->stats.n_fused = fusion.n_fused;
   m->stats.planned_bytes = plan.workspace_bytes;
