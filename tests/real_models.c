@@ -28,6 +28,10 @@
  *         and class C-1 (one past the vocabulary) is a space, as PaddleOCR's
  *         use_space_char. Metric: CER = total Levenshtein distance over code
  *         points / total label code points; also the exact-line rate.
+ *   mask: output maps (e.g. a text detector's probabilities) against the
+ *         reference output_0.pb: the pixels above --mask-threshold (default
+ *         0.3) in each, metric = intersection over union of the two masks,
+ *         pooled over all sets (a set with both masks empty counts as 1).
  *
  * Expected values may be written as fractions ("7817/8000"). With --max-sets
  * the expectations are not checked (the run is partial).
@@ -59,7 +63,7 @@
 #define FOLD_MAX_BYTES ((size_t)256 << 20)
 #define MAX_SET_ERRORS 3 /* stop after this many sets that could not run */
 
-enum metric_kind { METRIC_NONE, METRIC_TOP1, METRIC_CTC };
+enum metric_kind { METRIC_NONE, METRIC_TOP1, METRIC_CTC, METRIC_MASK };
 
 typedef struct options {
   const char *model;
@@ -76,7 +80,8 @@ typedef struct options {
   double min_zero_fraction; /* --min-zero-fraction */
   long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
   double expect, expect_exact, metric_tol;
-  long max_sets; /* -1 = all */
+  double mask_threshold; /* --mask-threshold */
+  long max_sets;         /* -1 = all */
   engine_kind engine;
   const char *passes; /* --passes PIPELINE, or NULL */
   const char *calib, *calib_sets;
@@ -472,7 +477,7 @@ static int load_vocab(metric_ctx *m, const char *path, pare_err *err) {
 static int metric_ctx_init(metric_ctx *m, const options *o, pare_err *err) {
   memset(m, 0, sizeof *m);
   m->o = o;
-  if (o->metric == METRIC_NONE) return PARE_OK;
+  if (o->metric == METRIC_NONE || o->metric == METRIC_MASK) return PARE_OK;
   if (read_lines(o->labels, &m->labels, err)) return PARE_ERR;
   if (o->metric == METRIC_TOP1 && o->label_map && parse_label_map(o->label_map, &m->label_map, err))
     return PARE_ERR;
@@ -616,6 +621,29 @@ static int ctc_score(const metric_ctx *m, long set, const pare_tensor *t, metric
   return rc;
 }
 
+/* mask: intersection into hits, union into total (a set with both masks
+ * empty adds 1 to each). */
+static int mask_score(const metric_ctx *m, const pare_tensor *t, const pare_tensor *ref,
+                      metric_acc *acc, pare_err *err) {
+  if (!ref) return pare_errf(err, "mask needs the reference output_0.pb");
+  if (t->dtype != PARE_F32 || ref->dtype != PARE_F32 ||
+      pare_tensor_numel(t) != pare_tensor_numel(ref))
+    return pare_errf(err, "mask needs f32 outputs of the reference's size");
+  const float *a = t->data, *b = ref->data;
+  float thr = (float)m->o->mask_threshold;
+  int64_t inter = 0, uni = 0;
+  for (int64_t i = 0; i < pare_tensor_numel(t); i++) {
+    int x = a[i] > thr, y = b[i] > thr;
+    inter += x && y;
+    uni += x || y;
+  }
+  if (uni == 0) inter = uni = 1;
+  acc->hits += inter;
+  acc->total += uni;
+  acc->sets++;
+  return PARE_OK;
+}
+
 static int metric_score(const metric_ctx *m, long set, const pare_tensor *t, metric_acc *acc,
                         const char *tag, pare_err *err) {
   switch (m->o->metric) {
@@ -645,6 +673,9 @@ static void metric_str(const options *o, const metric_acc *a, char *buf, size_t 
     snprintf(buf, len, "CER %.6f (%lld/%lld), exact %.6f (%lld/%lld)", acc_value(a),
              (long long)a->hits, (long long)a->total, acc_exact(a), (long long)a->exact,
              (long long)a->lines);
+  else if (o->metric == METRIC_MASK)
+    snprintf(buf, len, "mask IoU %.6f (%lld/%lld pixels)", acc_value(a), (long long)a->hits,
+             (long long)a->total);
   else
     snprintf(buf, len, "no metric");
 }
@@ -827,8 +858,11 @@ static int run_set(const options *o, engine *e, const metric_ctx *m, long set, r
     else
       pare_tensor_free(ref);
   }
-  rc = metric_score(m, set, outs[0], &r->pare, "pare", err);
-  if (rc == PARE_OK && ref0 && r->ref_complete) {
+  if (o->metric == METRIC_MASK)
+    rc = mask_score(m, outs[0], ref0, &r->pare, err);
+  else
+    rc = metric_score(m, set, outs[0], &r->pare, "pare", err);
+  if (rc == PARE_OK && ref0 && r->ref_complete && o->metric != METRIC_MASK) {
     pare_err ref_err;
     if (metric_score(m, set, ref0, &r->ref, "reference", &ref_err)) {
       diag(o->name, "set %ld: reference metric: %s", set, ref_err.msg);
@@ -1023,7 +1057,8 @@ static int run_model(const options *o) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: pare_real_models --model M.onnx --data DIR [options]\n"
-          "  --metric top1|ctc|none  task metric (default none)\n"
+          "  --metric top1|ctc|mask|none  task metric (default none)\n"
+          "  --mask-threshold T      mask: pixels above T are in the mask (default 0.3)\n"
           "  --labels FILE           labels, line K for test_data_set_K\n"
           "  --label-map A,B,...     top1: label text of class 0, 1, ... (default: class index)\n"
           "  --vocab FILE            ctc: vocabulary, line k = class k+1, last class = space\n"
@@ -1068,6 +1103,7 @@ static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->atol = 1e-3;
   o->metric_tol = 1e-9;
+  o->mask_threshold = 0.3;
   o->max_sets = -1;
   o->sets_lo = 0, o->sets_hi = LONG_MAX;
   o->max_nonzero = -1;
@@ -1116,10 +1152,14 @@ static int parse_options(int argc, char **argv, options *o) {
         o->metric = METRIC_TOP1;
       else if (strcmp(v, "ctc") == 0)
         o->metric = METRIC_CTC;
+      else if (strcmp(v, "mask") == 0)
+        o->metric = METRIC_MASK;
       else if (strcmp(v, "none") == 0)
         o->metric = METRIC_NONE;
       else
         bad = 1;
+    } else if (strcmp(a, "--mask-threshold") == 0) {
+      bad = parse_value(v, &o->mask_threshold) != PARE_OK;
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
@@ -1168,7 +1208,7 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "pare_real_models: --model and --data are required\n");
     return PARE_ERR;
   }
-  if (o->metric != METRIC_NONE && !o->labels) {
+  if (o->metric != METRIC_NONE && o->metric != METRIC_MASK && !o->labels) {
     fprintf(stderr, "pare_real_models: --metric needs --labels\n");
     return PARE_ERR;
   }
