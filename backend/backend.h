@@ -31,11 +31,12 @@ typedef enum pare_emit_kind {
 } pare_emit_kind;
 
 typedef struct pare_cg_opts {
-  const char *name;   /* symbol prefix, a C identifier */
-  int opt_level;      /* 0..3 */
-  const char *triple; /* NULL = the host's */
-  const char *cpu;    /* NULL or "native" = the host CPU with its features */
-  int no_fusion;      /* 1: one kernel per node (for debugging and tests) */
+  const char *name;     /* symbol prefix, a C identifier */
+  int opt_level;        /* 0..3 */
+  const char *triple;   /* NULL = the host's */
+  const char *cpu;      /* NULL or "native" = the host CPU with its features */
+  const char *features; /* with a named CPU: LLVM features to add ("+avx2,+fma"), or NULL */
+  int no_fusion;        /* 1: one kernel per node (for debugging and tests) */
 } pare_cg_opts;
 
 typedef struct pare_cg_stats {
