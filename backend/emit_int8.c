@@ -46,9 +46,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define I8_MR 6  /* rows per register block */
-#define I8_NV 2  /* vectors of 8 columns per register block */
-#define I8_NB 16 /* columns per register block */
+#define I8_MR    6          /* rows per register block */
+#define I8_NV    2          /* vectors of 8 columns per register block */
+#define I8_NB    16         /* columns per register block */
+#define I8_CHUNK (96 << 10) /* bytes of packed image per GEMM */
 
 enum { DOT_VNNI, DOT_PMADDUBSW, DOT_GENERIC };
 
@@ -466,12 +467,14 @@ static int conv_geom(cg *c, const pare_node *a, i8_conv_geom *g, pare_err *err) 
   return PARE_OK;
 }
 
-/* Packs the quantized image img ([C][Hp][Wp] u8) into B ([K4][ldb] words,
- * word = bytes of k = 4*k4 .. 4*k4+3 of one output pixel). Eight pixels at
- * a time; a row's last vector spills into the next row's first pixels,
- * which that row rewrites after (and into B's padding after the last). */
+/* Packs output pixels (oh0 + i, ow0 + j), i < rows, j < cols, of the
+ * quantized image img ([C][Hp][Wp] u8) into B ([K4][ldb] words, word = the
+ * bytes of k = 4*k4 .. 4*k4+3 of pixel i*cols + j). Eight pixels at a
+ * time; a row's last vector spills into the next row's first pixels, which
+ * that row rewrites after (and into B's padding after the last). */
 static void pack_image(cg *c, const i8_conv_geom *g, LLVMValueRef img, int64_t Hp, int64_t Wp,
-                       int64_t K, int64_t K4, int64_t ldb, LLVMValueRef B) {
+                       int64_t K, int64_t K4, int64_t ldb, LLVMValueRef B, LLVMValueRef oh0,
+                       int64_t rows, LLVMValueRef ow0, int64_t cols) {
   int64_t KK = g->KH * g->KW;
   cg_loop kl, hl, wl;
   LLVMValueRef k4 = cg_for_begin(c, &kl, 0, K4, 1);
@@ -489,10 +492,10 @@ static void pack_image(cg *c, const i8_conv_geom *g, LLVMValueRef img, int64_t H
     o = cg_madd(c, kh, g->dh * Wp, o);
     off[s] = cg_madd(c, kw, g->dw, o);
   }
-  LLVMValueRef oh = cg_for_begin(c, &hl, 0, g->OH, 1);
-  LLVMValueRef rowbase = cg_madd(c, oh, g->sh * Wp, cg_i64(c, 0));
-  LLVMValueRef ow = cg_for_begin(c, &wl, 0, (g->OW + 7) / 8 * 8, 8);
-  LLVMValueRef base = cg_madd(c, ow, g->sw, rowbase);
+  LLVMValueRef oh = cg_for_begin(c, &hl, 0, rows, 1);
+  LLVMValueRef rowbase = cg_madd(c, cg_add(c, oh0, oh), g->sh * Wp, cg_i64(c, 0));
+  LLVMValueRef ow = cg_for_begin(c, &wl, 0, (cols + 7) / 8 * 8, 8);
+  LLVMValueRef base = cg_madd(c, cg_add(c, ow0, ow), g->sw, rowbase);
   LLVMValueRef v[4];
   LLVMTypeRef wide = vec(c->i8, (int)(8 * g->sw));
   for (int s = 0; s < 4; s++) {
@@ -510,7 +513,7 @@ static void pack_image(cg *c, const i8_conv_geom *g, LLVMValueRef img, int64_t H
   for (int p = 0; p < 8; p++)
     for (int s = 0; s < 4; s++) m32[4 * p + s] = s < 2 ? s * 8 + p : 16 + (s - 2) * 8 + p;
   LLVMValueRef packed = shuffle(c, a01, a23, m32, 32);
-  LLVMValueRef at = cg_madd(c, k4, ldb, cg_madd(c, oh, g->OW, ow));
+  LLVMValueRef at = cg_madd(c, k4, ldb, cg_madd(c, oh, cols, ow));
   store_al1(c, packed, cg_gep(c, c->i32, B, at));
   cg_for_end(c, &wl);
   cg_for_end(c, &hl);
@@ -526,7 +529,16 @@ static int emit_conv_int8(cg *c, const pare_node *nd, pare_err *err) {
   if (g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && !padded)
     g.W = g.H * g.W, g.OW = g.OH * g.OW, g.H = g.OH = 1;
   int64_t K = g.C * g.KH * g.KW, K4 = (K + 3) / 4, P = g.OH * g.OW;
-  int64_t ldb = (P + 8 + I8_NB - 1) / I8_NB * I8_NB;
+  /* The packed image is built and consumed in chunks of output rows (of
+   * pixels for a one-row image) of about I8_CHUNK bytes, so that it stays
+   * in L2 while every row block of the GEMM reads it. */
+  int64_t chunk_px = I8_CHUNK / (K4 * 4);
+  int64_t rows = 1, cols = g.OW;
+  if (g.OH == 1)
+    cols = chunk_px < I8_NB ? I8_NB : chunk_px / I8_NB * I8_NB, cols = cols > P ? P : cols;
+  else
+    rows = chunk_px / g.OW < 1 ? 1 : chunk_px / g.OW, rows = rows > g.OH ? g.OH : rows;
+  int64_t ldb = (rows * cols + 8 + I8_NB - 1) / I8_NB * I8_NB;
   int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr;
   const pare_tensor *wt = cg_const(c, q->w_q);
   i8_weight w = {.R = g.CO, .K = K, .q = wt->data, .r_stride = K, .k_stride = 1};
@@ -550,7 +562,7 @@ static int emit_conv_int8(cg *c, const pare_node *nd, pare_err *err) {
   if (channel_consts(c, &w, g.CO, bias, 1.0f, &d.corr, &d.scale, &d.bias, err)) return PARE_ERR;
   if (bias_rt) d.bias = bias_rt;
   d.per_row = 1, d.mode = dot_mode(c, &w);
-  d.M = g.CO, d.N = P, d.K4 = K4, d.ldb = ldb, d.ldc = P;
+  d.M = g.CO, d.K4 = K4, d.ldb = ldb, d.ldc = P;
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
   LLVMValueRef x = cg_value_ptr(c, q->x), y = cg_value_ptr(c, nd->outputs[0]);
   LLVMValueRef img = cg_scratch(c, g.C * Hp * Wp + 8 * 4 * 8 + 256);
@@ -573,10 +585,29 @@ static int emit_conv_int8(cg *c, const pare_node *nd, pare_err *err) {
     cg_for_end(c, &hl);
     cg_for_end(c, &cl);
   }
-  pack_image(c, &g, img, Hp, Wp, K, K4, ldb, d.B);
-  d.C = cg_gep(c, c->f32, y, cg_madd(c, n, g.CO * P, cg_i64(c, 0)));
-  d.epi_b = n, d.epi_r0 = cg_i64(c, 0), d.epi_p0 = cg_i64(c, 0);
-  i8_gemm_emit(c, &d);
+  LLVMValueRef yn = cg_gep(c, c->f32, y, cg_madd(c, n, g.CO * P, cg_i64(c, 0)));
+  d.epi_b = n, d.epi_r0 = cg_i64(c, 0);
+  /* Whole chunks in a loop, then the rest. */
+  int64_t extent = g.OH == 1 ? g.OW : g.OH, step = g.OH == 1 ? cols : rows;
+  int64_t full = extent / step * step;
+  for (int part = 0; part < 2; part++) {
+    int64_t len = part == 0 ? step : extent - full;
+    if ((part == 0 && full == 0) || len == 0) continue;
+    cg_loop chl;
+    LLVMValueRef at = part == 0 ? cg_for_begin(c, &chl, 0, full, step) : cg_i64(c, full);
+    LLVMValueRef zero = cg_i64(c, 0), p0;
+    if (g.OH == 1) {
+      pack_image(c, &g, img, Hp, Wp, K, K4, ldb, d.B, zero, 1, at, len);
+      p0 = at, d.N = len;
+    } else {
+      pack_image(c, &g, img, Hp, Wp, K, K4, ldb, d.B, at, len, zero, g.OW);
+      p0 = cg_madd(c, at, g.OW, zero), d.N = len * g.OW;
+    }
+    d.C = cg_gep(c, c->f32, yn, p0);
+    d.epi_p0 = p0;
+    i8_gemm_emit(c, &d);
+    if (part == 0) cg_for_end(c, &chl);
+  }
   cg_for_end(c, &nl);
   return PARE_OK;
 }

@@ -6,8 +6,9 @@
  * zero point, per-channel i8 weights) with shapes that reach the kernels'
  * edges: K not a multiple of 4, output channels not a multiple of the
  * 6-row block, pixel / column counts not a multiple of 16 or 8, padding,
- * strides 1-4, dilation, 1-D convs, a batch of 2, fused Relu and residual
- * Add epilogues. Inputs reach past the quantized range, so saturation is
+ * strides 1-4, dilation, 1-D convs, a batch of 2, packed images split in
+ * chunks of rows or pixels with a tail, fused Relu and residual Add
+ * epilogues. Inputs reach past the quantized range, so saturation is
  * exercised. Every case is compiled for the host CPU (VNNI where it has
  * it), for x86-64 with AVX2 (vpmaddubsw with 7-bit weights, generic IR with
  * 8-bit) and for plain x86-64 (generic IR), and must agree with the interpreter within
@@ -145,6 +146,29 @@ static const tcase cases[] = {
      0,
      {1, 3, 5, 7}},
     {"conv1d", 0, {1, 4, 20}, 3, {6, 4, 3}, 3, "pads = [1, 1]", 1, 0, 0, {1, 6, 20}},
+    /* Packed images over the chunk size: row chunks and a tail chunk. */
+    {"conv3x3-chunked-rows",
+     0,
+     {1, 64, 24, 23},
+     4,
+     {10, 64, 3, 3},
+     4,
+     "pads = [1, 1, 1, 1]",
+     1,
+     1,
+     0,
+     {1, 10, 24, 23}},
+    {"conv1x1-chunked-pixels",
+     0,
+     {1, 256, 30, 31},
+     4,
+     {8, 256, 1, 1},
+     4,
+     "",
+     1,
+     0,
+     1,
+     {1, 8, 30, 31}},
     {"gemm-transb-bias", 1, {3, 37}, 2, {21, 37}, 2, "transB = 1", 1, 1, 0, {3, 21}},
     {"gemm-plain", 1, {8, 16}, 2, {16, 16}, 2, "", 0, 0, 0, {8, 16}},
     {"matmul-batched-add", 2, {2, 5, 19}, 3, {19, 10}, 2, "", 0, 0, 1, {2, 5, 10}},
