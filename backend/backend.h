@@ -47,6 +47,7 @@ typedef struct pare_cg_stats {
   int64_t weight_bytes;    /* read-only data emitted for weights and tables */
   int n_kernels;           /* kernel functions emitted */
   int n_fused;             /* nodes folded into another node's kernel */
+  int n_int8;              /* QDQ Conv/Gemm/MatMul run on the int8 kernels */
 } pare_cg_stats;
 
 typedef struct pare_module pare_module;

@@ -419,6 +419,7 @@ pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_er
                (has_feature(m->features, "+avx512vnni") && has_feature(m->features, "+avx512vl"));
   if (!rc) rc = emit_kernels(&c, &fusion, m, err);
   m->stats.n_fused = fusion.n_fused;
+  m->stats.n_int8 = fusion.n_int8;
   m->stats.planned_bytes = plan.workspace_bytes;
   m->stats.naive_bytes = plan.naive_bytes;
   m->stats.weight_bytes = c.const_bytes;

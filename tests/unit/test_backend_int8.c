@@ -250,6 +250,7 @@ static void run_case(const tcase *t, int qmax, const char *cpu, const char *feat
     pare_graph_free(g);
     return;
   }
+  CHECK_MSG(pare_module_stats(m)->n_int8 == 1, "%s (%s): not on the int8 kernel", t->name, cpu);
   int64_t wbytes = pare_module_stats(m)->weight_bytes;
   CHECK_MSG(wbytes == int8_bytes(t), "%s (%s): object weights %lld bytes, int8 form %lld", t->name,
             cpu, (long long)wbytes, (long long)int8_bytes(t));
@@ -329,6 +330,7 @@ static void test_not_qdq_stays_f32(void) {
   CHECK_MSG(m != NULL, "%s", err.msg);
   if (m) {
     CHECK(pare_module_stats(m)->n_kernels == 4);
+    CHECK(pare_module_stats(m)->n_int8 == 0);
     pare_jit *j = pare_module_optimize(m, &err) == PARE_OK ? pare_jit_create(m, &err) : NULL;
     CHECK_MSG(j != NULL, "%s", err.msg);
     if (j) {
