@@ -66,7 +66,7 @@ typedef struct cg_qdq {
   int w_scale; /* its f32 scales: one, or one per output channel */
   int w_axis;
   float x_scale;
-  int x_zp; /* u8 zero point */
+  int x_zp; /* u8 zero point (an i8 one plus 128) */
 } cg_qdq;
 
 typedef struct cg_fusion {

@@ -104,10 +104,17 @@ int cg_int8_match(const pare_graph *g, int k, cg_qdq *q) {
   int qi = producer_op(g, dqn->inputs[0], "QuantizeLinear");
   if (qi < 0 || pare_graph_use_count(g, dqn->inputs[0]) != 1) return 0;
   const pare_node *qn = g->nodes[qi];
+  /* i8 activations run as u8 ones shifted by 128: q + 128 and zp + 128
+   * have the same difference, and clamp(r + zp, -128, 127) + 128 =
+   * clamp(r + zp + 128, 0, 255), so the codes are exactly the same. */
   double s1, s2, z1, z2;
+  if (qn->n_inputs < 3 || qn->inputs[2] < 0) return 0;
+  pare_dtype zt = g->values[qn->inputs[2]]->dtype;
+  if (zt != PARE_U8 && zt != PARE_I8) return 0;
   if (!const_scalar(g, qn, 1, PARE_F32, &s1) || !const_scalar(g, dqn, 1, PARE_F32, &s2) ||
-      !const_scalar(g, qn, 2, PARE_U8, &z1) || !const_scalar(g, dqn, 2, PARE_U8, &z2))
+      !const_scalar(g, qn, 2, zt, &z1) || !const_scalar(g, dqn, 2, zt, &z2))
     return 0;
+  if (zt == PARE_I8) z1 += 128, z2 += 128;
   if (s1 != s2 || z1 != z2 || !(s1 > 0) || !isfinite(s1)) return 0;
   int x = qn->inputs[0];
   if (x < 0 || g->values[x]->init || g->values[x]->dtype != PARE_F32) return 0;

@@ -3,16 +3,14 @@
  * interpreter on the same QDQ graphs.
  *
  * Each case is a Conv, Gemm or MatMul in QDQ form (u8 activations with a
- * zero point, per-channel i8 weights) with shapes that reach the kernels'
- * edges: K not a multiple of 4, output channels not a multiple of the
- * 6-row block, pixel / column counts not a multiple of 16 or 8, padding,
- * strides 1-4, dilation, 1-D convs, a batch of 2, packed images split in
- * chunks of rows or pixels with a tail, fused Relu and residual Add
- * epilogues. Inputs reach past the quantized range, so saturation is
- * exercised. Every case is compiled for the host CPU (VNNI where it has
- * it), for x86-64 with AVX2 (vpmaddubsw with 7-bit weights, generic IR with
- * 8-bit) and for plain x86-64 (generic IR), and must agree with the interpreter within
- * 1e-4 relative; the object's weight bytes must be exactly the int8 form's
+ * zero point, or i8 ones, which run shifted by 128; per-channel i8 weights) with shapes that reach
+ * the kernels' edges: K not a multiple of 4, output channels not a multiple of the 6-row block,
+ * pixel / column counts not a multiple of 16 or 8, padding, strides 1-4, dilation, 1-D convs, a
+ * batch of 2, packed images split in chunks of rows or pixels with a tail, fused Relu and residual
+ * Add epilogues. Inputs reach past the quantized range, so saturation is exercised. Every case is
+ * compiled for the host CPU (VNNI where it has it), for x86-64 with AVX2 (vpmaddubsw with 7-bit
+ * weights, generic IR with 8-bit) and for plain x86-64 (generic IR), and must agree with the
+ * interpreter within 1e-4 relative; the object's weight bytes must be exactly the int8 form's
  * (packed weights plus three f32/i32 per-channel arrays), so the f32
  * weight was not emitted.
  */
@@ -62,8 +60,12 @@ static int64_t numel(const int64_t *d, int rank) {
 
 /* The QDQ prologue for input %x: %xq, %xdq; weights %wq [dims] with qmax,
  * scales %ws [ch] along axis. */
+static int act_i8; /* i8 activations (zero point -28) instead of u8 (100) */
+
 static void qdq(sbuf *b, const int64_t *xd, int xr, const int64_t *wd, int wr, int axis, int qmax) {
-  sb(b, "  const %%xs : f32[] = dense<0.02>\n  const %%xz : u8[] = dense<100>\n");
+  const char *at = act_i8 ? "i8" : "u8";
+  sb(b, "  const %%xs : f32[] = dense<0.02>\n  const %%xz : %s[] = dense<%d>\n", at,
+     act_i8 ? -28 : 100);
   sb(b, "  const %%wq : i8");
   dims_str(b, wd, wr);
   sb(b, " = dense<");
@@ -78,7 +80,7 @@ static void qdq(sbuf *b, const int64_t *xd, int xr, const int64_t *wd, int wr, i
   sb(b, ">\n  const %%ws : f32[%lld] = dense<", (long long)wd[axis]);
   for (int64_t i = 0; i < wd[axis]; i++) sb(b, "%s%.6g", i ? ", " : "", 0.006 + 0.005 * frand());
   sb(b, ">\n");
-  sb(b, "  %%xq : u8");
+  sb(b, "  %%xq : %s", at);
   dims_str(b, xd, xr);
   sb(b, " = QuantizeLinear(%%x, %%xs, %%xz)\n  %%xdq : f32");
   dims_str(b, xd, xr);
@@ -295,6 +297,12 @@ static void run_all(const char *cpu, const char *features) {
   }
 }
 
+static void test_i8_activations(void) {
+  act_i8 = 1;
+  run_all("native", NULL);
+  act_i8 = 0;
+}
+
 static void test_native(void) {
   run_all("native", NULL);
 }
@@ -308,8 +316,9 @@ static void test_x86_64(void) {
 }
 
 static void test_not_qdq_stays_f32(void) {
-  /* i8 activations are not the kernels' u8: the Q/DQ nodes run on their
-   * own and the conv in f32 (its weight dequantized at run time). */
+  /* Weight zero points other than 0 are not the kernels' form: the Q/DQ
+   * nodes run on their own and the conv in f32 (its weight dequantized at
+   * run time). */
   pare_err err;
   const char *text = "graph @t opset 17 {\n"
                      "  input %x : f32[1,2,2,2]\n"
@@ -319,7 +328,8 @@ static void test_not_qdq_stays_f32(void) {
                      "  const %ws : f32[1] = dense<0.5>\n"
                      "  %xq : i8[1,2,2,2] = QuantizeLinear(%x, %s, %z)\n"
                      "  %xdq : f32[1,2,2,2] = DequantizeLinear(%xq, %s, %z)\n"
-                     "  %wdq : f32[1,2,1,1] = DequantizeLinear(%wq, %ws) {axis = 0}\n"
+                     "  const %wz : i8[1] = dense<2>\n"
+                     "  %wdq : f32[1,2,1,1] = DequantizeLinear(%wq, %ws, %wz) {axis = 0}\n"
                      "  %y : f32[1,1,2,2] = Conv(%xdq, %wdq) {kernel_shape = [1, 1]}\n"
                      "  output %y\n}\n";
   pare_graph *g = pare_graph_parse(text, "i8", NULL, &err);
@@ -357,6 +367,7 @@ int main(void) {
   RUN(test_native);
   RUN(test_avx2);
   RUN(test_x86_64);
+  RUN(test_i8_activations);
   RUN(test_not_qdq_stays_f32);
   return check_summary();
 }
