@@ -24,8 +24,9 @@
  * rare outliers.
  *
  * Layers where 8-bit arithmetic does not pay stay f32: depthwise convs
- * (unless depthwise=1), weights with fewer than min-size elements, and the
- * nodes named in skip.
+ * (unless depthwise=1), weights with fewer than min-size elements unless
+ * the layer does at least min-macs multiply-adds (a small weight at high
+ * resolution), and the nodes named in skip.
  */
 #include "passes/pass_util.h"
 #include "passes/passes.h"
@@ -123,7 +124,7 @@ static int in_list(const char *list, const char *name) {
 
 typedef struct w8a8_opts {
   unsigned mask;
-  int64_t min_size;
+  int64_t min_size, min_macs;
   const char *skip;
   int depthwise;
 } w8a8_opts;
@@ -142,7 +143,9 @@ static int choose(const pare_graph *g, int k, const w8a8_opts *o, target *t) {
   if (x->init || x->dtype != PARE_F32 || !pare_shape_is_static(&x->shape)) return 0;
   if (!w->init || w->enc || w->dtype != PARE_F32) return 0;
   int64_t numel = pare_tensor_numel(w->init);
-  if (numel < o->min_size || numel == 0) return 0;
+  if (numel == 0 || n->n_outputs < 1 || n->outputs[0] < 0) return 0;
+  const pare_value *y = g->values[n->outputs[0]];
+  if (!pare_shape_is_static(&y->shape)) return 0;
   memset(t, 0, sizeof *t);
   t->node = k, t->x = n->inputs[0], t->w = n->inputs[1];
   if (conv) {
@@ -157,7 +160,10 @@ static int choose(const pare_graph *g, int k, const w8a8_opts *o, target *t) {
     if (w->shape.rank != 2) return 0;
     t->axis = 1;
   }
-  return 1;
+  /* Few weights but many MACs (a layer at high resolution) pays too. */
+  int64_t macs = numel / w->shape.dims[t->axis];
+  for (int d = 0; d < y->shape.rank; d++) macs *= y->shape.dims[d];
+  return numel >= o->min_size || (o->min_macs > 0 && macs >= o->min_macs);
 }
 
 /* Adds a constant scalar (rank 0) of dtype dt holding v. */
@@ -318,11 +324,13 @@ static int run_w8a8(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ct
   int u8 = strcmp(args[2].s, "u8") == 0;
   int symmetric = (int)args[3].i;
   int reduce_range = (int)args[4].i;
-  w8a8_opts o = {.min_size = args[6].i, .skip = args[7].s, .depthwise = (int)args[8].i};
+  w8a8_opts o = {
+      .min_size = args[6].i, .skip = args[7].s, .depthwise = (int)args[8].i, .min_macs = args[9].i};
   if (pare_pass_parse_ops(args[5].s, &o.mask, err)) return PARE_ERR;
   if (!(pct > 50 && pct <= 100))
     return pare_errf(err, "option 'percentile' must be in (50, 100], not %g", pct);
   if (o.min_size < 0) return pare_errf(err, "option 'min-size' must be >= 0");
+  if (o.min_macs < 0) return pare_errf(err, "option 'min-macs' must be >= 0");
   if (!calib)
     return pare_errf(err, "static activation quantization needs calibration data (--calib DIR)");
 
@@ -379,10 +387,15 @@ static const pare_pass_option w8a8_options[] = {
      "7-bit weights [-64, 63] (what ONNX Runtime uses on AVX2 without VNNI)"},
     {"ops", PARE_OPT_STRING, "conv+gemm+matmul", NULL,
      "which layers: conv, gemm, matmul, joined by +"},
-    {"min-size", PARE_OPT_INT, "1024", NULL, "leave layers with fewer weights than this f32"},
+    {"min-size", PARE_OPT_INT, "1024", NULL,
+     "leave layers with fewer weights than this f32 (unless they reach min-macs)"},
     {"skip", PARE_OPT_STRING, "", NULL, "node names to leave f32, joined by +"},
     {"depthwise", PARE_OPT_BOOL, "0", NULL,
      "also quantize depthwise convs (the backend runs them f32 anyway)"},
+    {"min-macs", PARE_OPT_INT, "0", NULL,
+     "quantize layers under min-size that do at least this many multiply-adds (0: none; on "
+     "the PP-OCRv4 detector 4000000 takes the first convs: about 1.1x faster, mask IoU 0.98 -> "
+     "0.96)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
