@@ -350,15 +350,19 @@ static int int8_rewrite(const pare_graph *g, cg_fusion *f, pare_err *err) {
     }
     f->plan_graph.nodes[at] = n;
     f->qdq[at] = q;
-    /* The Q/DQ nodes: x_dq's producer and its QuantizeLinear, w's DQ. */
-    const pare_node *a = g->nodes[k];
-    int dq = g->values[a->inputs[0]]->producer;
-    int qn = g->values[g->nodes[dq]->inputs[0]]->producer;
-    int wdq = g->values[a->inputs[1]]->producer;
-    f->plan_graph.nodes[dq] = &dead_node;
-    f->plan_graph.nodes[qn] = &dead_node;
-    f->plan_graph.nodes[wdq] = &dead_node;
     f->n_int8++;
+  }
+  /* Q/DQ nodes nothing reads any more die (in the order DQ, then its Q). */
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (int k = g->n_nodes - 1; k >= 0; k--) {
+      const pare_node *n = f->plan_graph.nodes[k];
+      if (!n->op || f->group_at[k] >= 0 || f->qdq[k].active) continue;
+      if (strcmp(n->op, "QuantizeLinear") != 0 && strcmp(n->op, "DequantizeLinear") != 0) continue;
+      if (pare_graph_use_count(&f->plan_graph, n->outputs[0]) > 0) continue;
+      f->plan_graph.nodes[k] = &dead_node;
+      changed = 1;
+    }
   }
   return PARE_OK;
 }

@@ -97,12 +97,13 @@ int cg_int8_match(const pare_graph *g, int k, cg_qdq *q) {
   int conv = is_op(a, "Conv"), gemm = is_op(a, "Gemm"), mm = is_op(a, "MatMul");
   if (!(conv || gemm || mm) || a->n_inputs < 2 || a->n_outputs < 1 || a->outputs[0] < 0) return 0;
   if (g->values[a->outputs[0]]->dtype != PARE_F32) return 0;
-  /* The activation: x -> Q -> DQ -> here, each link read once. */
+  /* The activation: x -> Q -> DQ -> here (the pair may feed other nodes
+   * too, as in ONNX Runtime's QDQ models: it then stays for them). */
   int dq = producer_op(g, a->inputs[0], "DequantizeLinear");
-  if (dq < 0 || pare_graph_use_count(g, a->inputs[0]) != 1) return 0;
+  if (dq < 0) return 0;
   const pare_node *dqn = g->nodes[dq];
   int qi = producer_op(g, dqn->inputs[0], "QuantizeLinear");
-  if (qi < 0 || pare_graph_use_count(g, dqn->inputs[0]) != 1) return 0;
+  if (qi < 0) return 0;
   const pare_node *qn = g->nodes[qi];
   /* i8 activations run as u8 ones shifted by 128: q + 128 and zp + 128
    * have the same difference, and clamp(r + zp, -128, 127) + 128 =
@@ -120,7 +121,7 @@ int cg_int8_match(const pare_graph *g, int k, cg_qdq *q) {
   if (x < 0 || g->values[x]->init || g->values[x]->dtype != PARE_F32) return 0;
   /* The weight: an i8 constant through DQ with zero points 0. */
   int wdq = producer_op(g, a->inputs[1], "DequantizeLinear");
-  if (wdq < 0 || pare_graph_use_count(g, a->inputs[1]) != 1) return 0;
+  if (wdq < 0) return 0;
   const pare_node *wn = g->nodes[wdq];
   const pare_value *wq = g->values[wn->inputs[0]];
   if (!wq->init || wq->dtype != PARE_I8) return 0;

@@ -363,11 +363,71 @@ static void test_not_qdq_stays_f32(void) {
   pare_graph_free(g);
 }
 
+static void test_shared_qdq(void) {
+  /* One Q/DQ pair feeding two convs and a Relu, as ONNX Runtime writes
+   * QDQ models: both convs run int8 and the pair stays for the Relu. */
+  pare_err err;
+  const char *text = "graph @t opset 17 {\n"
+                     "  input %x : f32[1,2,3,3]\n"
+                     "  const %s : f32[] = dense<0.01>\n"
+                     "  const %z : u8[] = dense<128>\n"
+                     "  const %w1 : i8[3,2,1,1] = dense<10, -20, 127, -128, 5, 6>\n"
+                     "  const %w2 : i8[1,2,3,3] = dense<1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -2, -3, "
+                     "-4, -5, -6, -7, -8, -9>\n"
+                     "  const %s1 : f32[3] = dense<0.5, 0.25, 0.125>\n"
+                     "  const %s2 : f32[] = dense<0.05>\n"
+                     "  %xq : u8[1,2,3,3] = QuantizeLinear(%x, %s, %z)\n"
+                     "  %xdq : f32[1,2,3,3] = DequantizeLinear(%xq, %s, %z)\n"
+                     "  %d1 : f32[3,2,1,1] = DequantizeLinear(%w1, %s1) {axis = 0}\n"
+                     "  %d2 : f32[1,2,3,3] = DequantizeLinear(%w2, %s2)\n"
+                     "  %a : f32[1,3,3,3] = Conv(%xdq, %d1) {kernel_shape = [1, 1]}\n"
+                     "  %b : f32[1,1,3,3] = Conv(%xdq, %d2) {kernel_shape = [3, 3], pads = [1, "
+                     "1, 1, 1]}\n"
+                     "  %r : f32[1,2,3,3] = Relu(%xdq)\n"
+                     "  output %a\n  output %b\n  output %r\n}\n";
+  pare_graph *g = pare_graph_parse(text, "shared", NULL, &err);
+  CHECK_MSG(g != NULL, "%s", err.msg);
+  if (!g) return;
+  pare_cg_opts o = {.name = "t", .opt_level = 2};
+  pare_module *m = pare_codegen(g, &o, &err);
+  CHECK_MSG(m != NULL, "%s", err.msg);
+  pare_jit *j = NULL;
+  if (m) {
+    CHECK(pare_module_stats(m)->n_int8 == 2);
+    j = pare_module_optimize(m, &err) == PARE_OK ? pare_jit_create(m, &err) : NULL;
+    CHECK_MSG(j != NULL, "%s", err.msg);
+  }
+  if (j) {
+    pare_tensor *in = random_tensor(&g->values[g->inputs[0]]->shape), *ref[3] = {0};
+    CHECK(pare_interp_run(g, &in, ref, &err) == PARE_OK);
+    pare_tensor *out[3];
+    void *outs[3];
+    for (int i = 0; i < 3; i++) {
+      out[i] = pare_tensor_new(PARE_F32, &g->values[g->outputs[i]]->shape, &err);
+      outs[i] = out[i]->data;
+    }
+    const void *ins[1] = {in->data};
+    void *ws = pare_aligned_alloc(pare_jit_ws_fn(j)() + 64);
+    CHECK(pare_jit_run_fn(j)(ins, outs, ws) == 0);
+    for (int i = 0; i < 3; i++) {
+      for (int64_t e = 0; ref[i] && e < pare_tensor_numel(out[i]); e++)
+        CHECK_NEAR(((float *)out[i]->data)[e], ((float *)ref[i]->data)[e], 1e-4);
+      pare_tensor_free(out[i]);
+      pare_tensor_free(ref[i]);
+    }
+    pare_aligned_free(ws);
+    pare_tensor_free(in);
+    pare_jit_free(j);
+  }
+  pare_graph_free(g);
+}
+
 int main(void) {
   RUN(test_native);
   RUN(test_avx2);
   RUN(test_x86_64);
   RUN(test_i8_activations);
+  RUN(test_shared_qdq);
   RUN(test_not_qdq_stays_f32);
   return check_summary();
 }
