@@ -365,7 +365,8 @@ static void test_not_qdq_stays_f32(void) {
 
 static void test_shared_qdq(void) {
   /* One Q/DQ pair feeding two convs and a Relu, as ONNX Runtime writes
-   * QDQ models: both convs run int8 and the pair stays for the Relu. */
+   * QDQ models (with an i32 bias through DequantizeLinear, computed at run
+   * time): both convs run int8 and the pair stays for the Relu. */
   pare_err err;
   const char *text = "graph @t opset 17 {\n"
                      "  input %x : f32[1,2,3,3]\n"
@@ -380,7 +381,10 @@ static void test_shared_qdq(void) {
                      "  %xdq : f32[1,2,3,3] = DequantizeLinear(%xq, %s, %z)\n"
                      "  %d1 : f32[3,2,1,1] = DequantizeLinear(%w1, %s1) {axis = 0}\n"
                      "  %d2 : f32[1,2,3,3] = DequantizeLinear(%w2, %s2)\n"
-                     "  %a : f32[1,3,3,3] = Conv(%xdq, %d1) {kernel_shape = [1, 1]}\n"
+                     "  const %bq : i32[3] = dense<100, -200, 300>\n"
+                     "  const %bs : f32[] = dense<0.005>\n"
+                     "  %bd : f32[3] = DequantizeLinear(%bq, %bs)\n"
+                     "  %a : f32[1,3,3,3] = Conv(%xdq, %d1, %bd) {kernel_shape = [1, 1]}\n"
                      "  %b : f32[1,1,3,3] = Conv(%xdq, %d2) {kernel_shape = [3, 3], pads = [1, "
                      "1, 1, 1]}\n"
                      "  %r : f32[1,2,3,3] = Relu(%xdq)\n"
