@@ -464,8 +464,8 @@ static int conv_geom(cg *c, const pare_node *a, i8_conv_geom *g, pare_err *err) 
   memset(g, 0, sizeof *g);
   g->N = xs->dims[0], g->C = xs->dims[1], g->CO = ws->dims[0];
   g->H = two ? xs->dims[2] : 1, g->W = xs->dims[xs->rank - 1];
-  g->KH = kernel[0], g->KW = two ? kernel[1] : kernel[0];
-  if (!two) g->KW = ws->dims[2], g->KH = 1;
+  /* A 1-D conv is a 2-D one of height 1. */
+  g->KH = two ? kernel[0] : 1, g->KW = two ? kernel[1] : kernel[0];
   int h = two ? 0 : -1, x = two ? 1 : 0;
   g->OH = h >= 0 ? w.out[h] : 1, g->OW = w.out[x];
   g->sh = h >= 0 ? w.stride[h] : 1, g->sw = w.stride[x];
