@@ -28,9 +28,10 @@
  * one "dot4" adds the four byte products of each lane into its i32
  * accumulator: vpdpbusd with VNNI; on plain AVX2 vpmaddubsw + vpmaddwd,
  * which is exact only when a pair of u8*s8 products cannot pass 32767,
- * i.e. for 7-bit weights (|w| <= 64, the w8a8 pass's reduce-range);
- * otherwise generic IR (widen to i32, multiply, add the four lanes), which
- * LLVM lowers for any target. Conv puts the weights in A and the im2col
+ * i.e. for 7-bit weights (|w| <= 64, the w8a8 pass's reduce-range), else
+ * both widened to i16 and vpmaddwd (exact, half the lanes); without AVX2
+ * generic IR (widen to i32, multiply, add the four lanes), which LLVM
+ * lowers for any target. Conv puts the weights in A and the im2col
  * image in B (the u8 operand, lanes along output pixels); Gemm/MatMul put
  * the quantized input rows in A (u8) and the weights in B (lanes along
  * output channels), so output rows stay contiguous either way.
@@ -51,7 +52,14 @@
 #define I8_NB    16         /* columns per register block */
 #define I8_CHUNK (96 << 10) /* bytes of packed image per GEMM */
 
-enum { DOT_VNNI, DOT_PMADDUBSW, DOT_GENERIC };
+enum { DOT_VNNI, DOT_PMADDUBSW, DOT_PMADDWD, DOT_GENERIC };
+
+/* DOT_PMADDWD (AVX2, 8-bit weights): both operands widened to i16 and
+ * multiplied pairwise by vpmaddwd, exact, half the lanes per instruction:
+ * pixels 0-3 and 4-7 of a vector accumulate apart (two i32 lanes each,
+ * k pairs 01 and 23) and are summed in the epilogue. Twice the
+ * accumulators, so half the rows per block. */
+#define I8_MR_WD 3
 
 /* ------------------------------------------------------------ matching */
 
@@ -242,6 +250,22 @@ static LLVMValueRef dot4(cg *c, int mode, LLVMValueRef acc, LLVMValueRef u, LLVM
   return acc;
 }
 
+/* DOT_PMADDWD: vpmaddwd of the zero-extended u8 and sign-extended s8
+ * bytes, lanes 0-15 into half[0] (pixels 0-3), 16-31 into half[1]. */
+static void pmaddwd_halves(cg *c, LLVMValueRef u, LLVMValueRef s, LLVMValueRef *half) {
+  LLVMTypeRef v32i8 = vec(c->i8, 32), v16i16 = vec(LLVMInt16TypeInContext(c->ctx), 16);
+  LLVMValueRef ub = LLVMBuildBitCast(c->b, u, v32i8, ""), sb = LLVMBuildBitCast(c->b, s, v32i8, "");
+  for (int h = 0; h < 2; h++) {
+    int idx[16];
+    for (int i = 0; i < 16; i++) idx[i] = 16 * h + i;
+    LLVMValueRef uw = LLVMBuildZExt(c->b, shuffle(c, ub, NULL, idx, 16), v16i16, "");
+    LLVMValueRef sw = LLVMBuildSExt(c->b, shuffle(c, sb, NULL, idx, 16), v16i16, "");
+    LLVMValueRef args[2] = {uw, sw};
+    half[h] = LLVMBuildBitCast(c->b, call_named(c, "llvm.x86.avx2.pmadd.wd", args, 2),
+                               vec(c->i32, 8), "");
+  }
+}
+
 /* f32 -> u8 as QuantizeLinear: clamp(rint(x / s) + zp, 0, 255) (w lanes;
  * a NaN becomes 0 like the reference). Returns i8 or <w x i8>. */
 static LLVMValueRef quantize(cg *c, LLVMValueRef x, float scale, int zp, int w) {
@@ -302,11 +326,14 @@ static LLVMValueRef per_vec(cg *c, const i8_gemm *d, LLVMValueRef arr, LLVMTypeR
 static void i8_block(cg *c, const i8_gemm *d, int mr, int nv, int last_lanes, LLVMValueRef m0,
                      LLVMValueRef n0) {
   LLVMTypeRef v8i32 = vec(c->i32, 8);
-  LLVMValueRef acc[I8_MR][I8_NV];
+  LLVMValueRef acc[I8_MR][I8_NV], acc2[I8_MR][I8_NV];
+  int wd = d->mode == DOT_PMADDWD;
   for (int r = 0; r < mr; r++)
     for (int j = 0; j < nv; j++) {
       acc[r][j] = cg_alloca(c, v8i32);
       LLVMBuildStore(c->b, LLVMConstNull(v8i32), acc[r][j]);
+      acc2[r][j] = wd ? cg_alloca(c, v8i32) : NULL;
+      if (wd) LLVMBuildStore(c->b, LLVMConstNull(v8i32), acc2[r][j]);
     }
   cg_loop kl;
   LLVMValueRef k4 = cg_for_begin(c, &kl, 0, d->K4, 1);
@@ -326,10 +353,19 @@ static void i8_block(cg *c, const i8_gemm *d, int mr, int nv, int last_lanes, LL
     int zero[8] = {0};
     av = shuffle(c, av, NULL, zero, 8);
     for (int j = 0; j < nv; j++) {
+      LLVMValueRef u = d->a_unsigned ? av : bv[j], sv = d->a_unsigned ? bv[j] : av;
+      if (wd) {
+        LLVMValueRef half[2];
+        pmaddwd_halves(c, u, sv, half);
+        for (int h = 0; h < 2; h++) {
+          LLVMValueRef slot = h ? acc2[r][j] : acc[r][j];
+          LLVMValueRef cur = LLVMBuildLoad2(c->b, v8i32, slot, "");
+          LLVMBuildStore(c->b, LLVMBuildAdd(c->b, cur, half[h], ""), slot);
+        }
+        continue;
+      }
       LLVMValueRef cur = LLVMBuildLoad2(c->b, v8i32, acc[r][j], "");
-      LLVMValueRef nx =
-          d->a_unsigned ? dot4(c, d->mode, cur, av, bv[j]) : dot4(c, d->mode, cur, bv[j], av);
-      LLVMBuildStore(c->b, nx, acc[r][j]);
+      LLVMBuildStore(c->b, dot4(c, d->mode, cur, u, sv), acc[r][j]);
     }
   }
   cg_for_end(c, &kl);
@@ -338,6 +374,12 @@ static void i8_block(cg *c, const i8_gemm *d, int mr, int nv, int last_lanes, LL
     for (int j = 0; j < nv; j++) {
       LLVMValueRef n = cg_add(c, n0, cg_i64(c, 8 * j));
       LLVMValueRef v = LLVMBuildLoad2(c->b, v8i32, acc[r][j], "");
+      if (wd) {
+        LLVMValueRef v2 = LLVMBuildLoad2(c->b, v8i32, acc2[r][j], "");
+        int ev[8], od[8];
+        for (int i = 0; i < 8; i++) ev[i] = 2 * i, od[i] = 2 * i + 1;
+        v = LLVMBuildAdd(c->b, shuffle(c, v, v2, ev, 8), shuffle(c, v, v2, od, 8), "");
+      }
       v = LLVMBuildSub(c->b, v, per_vec(c, d, d->corr, c->i32, m, n), "");
       LLVMValueRef f = LLVMBuildSIToFP(c->b, v, c->vf, "");
       f = LLVMBuildFMul(c->b, f, per_vec(c, d, d->scale, c->f32, m, n), "");
@@ -360,11 +402,12 @@ static void i8_block(cg *c, const i8_gemm *d, int mr, int nv, int last_lanes, LL
 }
 
 static void i8_rows(cg *c, const i8_gemm *d, int nv, int last_lanes, LLVMValueRef n0) {
-  int64_t m_full = d->M / I8_MR * I8_MR;
+  int mr = d->mode == DOT_PMADDWD ? I8_MR_WD : I8_MR;
+  int64_t m_full = d->M / mr * mr;
   if (m_full > 0) {
     cg_loop ml;
-    LLVMValueRef m0 = cg_for_begin(c, &ml, 0, m_full, I8_MR);
-    i8_block(c, d, I8_MR, nv, last_lanes, m0, n0);
+    LLVMValueRef m0 = cg_for_begin(c, &ml, 0, m_full, mr);
+    i8_block(c, d, mr, nv, last_lanes, m0, n0);
     cg_for_end(c, &ml);
   }
   if (d->M > m_full) i8_block(c, d, (int)(d->M - m_full), nv, last_lanes, cg_i64(c, m_full), n0);
@@ -414,6 +457,7 @@ static int dot_mode(cg *c, const i8_weight *w) {
   if (c->x86_vnni) return DOT_VNNI;
   /* Two u8*s8 products fit vpmaddubsw's i16 sum only for |w| <= 64. */
   if (c->x86_avx2 && w->lo >= -64 && w->hi <= 64) return DOT_PMADDUBSW;
+  if (c->x86_avx2) return DOT_PMADDWD;
   return DOT_GENERIC;
 }
 

@@ -9,7 +9,7 @@
  * batch of 2, packed images split in chunks of rows or pixels with a tail, fused Relu and residual
  * Add epilogues. Inputs reach past the quantized range, so saturation is exercised. Every case is
  * compiled for the host CPU (VNNI where it has it), for x86-64 with AVX2 (vpmaddubsw with 7-bit
- * weights, generic IR with 8-bit) and for plain x86-64 (generic IR), and must agree with the
+ * weights, vpmaddwd on i16 with 8-bit) and for plain x86-64 (generic IR), and must agree with the
  * interpreter within 1e-4 relative; the object's weight bytes must be exactly the int8 form's
  * (packed weights plus three f32/i32 per-channel arrays), so the f32
  * weight was not emitted.
