@@ -31,11 +31,12 @@ typedef enum pare_emit_kind {
 } pare_emit_kind;
 
 typedef struct pare_cg_opts {
-  const char *name;   /* symbol prefix, a C identifier */
-  int opt_level;      /* 0..3 */
-  const char *triple; /* NULL = the host's */
-  const char *cpu;    /* NULL or "native" = the host CPU with its features */
-  int no_fusion;      /* 1: one kernel per node (for debugging and tests) */
+  const char *name;     /* symbol prefix, a C identifier */
+  int opt_level;        /* 0..3 */
+  const char *triple;   /* NULL = the host's */
+  const char *cpu;      /* NULL or "native" = the host CPU with its features */
+  const char *features; /* with a named CPU: LLVM features to add ("+avx2,+fma"), or NULL */
+  int no_fusion;        /* 1: one kernel per node (for debugging and tests) */
 } pare_cg_opts;
 
 typedef struct pare_cg_stats {
@@ -46,6 +47,7 @@ typedef struct pare_cg_stats {
   int64_t weight_bytes;    /* read-only data emitted for weights and tables */
   int n_kernels;           /* kernel functions emitted */
   int n_fused;             /* nodes folded into another node's kernel */
+  int n_int8;              /* QDQ Conv/Gemm/MatMul run on the int8 kernels */
 } pare_cg_stats;
 
 typedef struct pare_module pare_module;

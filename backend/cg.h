@@ -54,11 +54,28 @@ typedef struct cg_group {
   int out; /* the value the group writes */
 } cg_group;
 
+/* A Conv, Gemm or MatMul whose input and weight arrive through ONNX QDQ
+ * nodes (x -> QuantizeLinear -> DequantizeLinear, w_q -> DequantizeLinear)
+ * and that runs on the int8 kernels of emit_int8.c: the planning graph's
+ * node reads x and w_q directly and the Q/DQ nodes are dead. */
+typedef struct cg_qdq {
+  int active;
+  int owned;   /* the planning node is a copy cg_fusion_free frees */
+  int x;       /* the f32 value QuantizeLinear reads */
+  int w_q;     /* the i8 constant weight */
+  int w_scale; /* its f32 scales: one, or one per output channel */
+  int w_axis;
+  float x_scale;
+  int x_zp; /* u8 zero point (an i8 one plus 128) */
+} cg_qdq;
+
 typedef struct cg_fusion {
   pare_graph plan_graph; /* shares the source's values; see emit_fused.c */
   int n_groups, n_fused;
   cg_group *groups;
   int *group_at; /* per node: the group whose kernel runs there, or -1 */
+  cg_qdq *qdq;   /* per node: the int8 rewrite of an anchor (active), if any */
+  int n_int8;
 } cg_fusion;
 
 /* A group's operands while its kernel is emitted. */
@@ -103,6 +120,9 @@ typedef struct cg {
   /* The target machine's features include AVX2: emitters may use x86 AVX2
    * intrinsics (else only generic IR, which LLVM lowers for any target). */
   int x86_avx2;
+  /* VNNI (vpdpbusd on 256-bit vectors: AVX-VNNI, or AVX512-VNNI with VL). */
+  int x86_vnni;
+  const cg_qdq *qdq; /* the current kernel's int8 rewrite, or NULL */
 } cg;
 
 /* ------------------------------------------------------------- kernels */
@@ -124,6 +144,7 @@ extern const cg_op cg_ops_linear[];      /* emit_linear.c: Conv, ConvTranspose, 
 extern const cg_op cg_ops_shape[];       /* emit_shape.c: data movement */
 extern const cg_op cg_ops_reduce[];      /* emit_reduce.c: reductions, softmax, pooling, norms */
 extern const cg_op cg_ops_misc[];        /* emit_misc.c: other dtypes, indexing, sorting, losses */
+extern const cg_op cg_ops_int8[];        /* emit_int8.c: QuantizeLinear, DequantizeLinear */
 
 const cg_op *cg_find_op(const char *op);
 

@@ -17,8 +17,8 @@
 /* ------------------------------------------------------------- op table */
 
 /* cg_ops_misc first: it takes the non-f32 nodes of ops cg_ops_elementwise also lists. */
-static const cg_op *const op_tables[] = {cg_ops_misc, cg_ops_elementwise, cg_ops_linear,
-                                         cg_ops_shape, cg_ops_reduce};
+static const cg_op *const op_tables[] = {cg_ops_misc,  cg_ops_elementwise, cg_ops_linear,
+                                         cg_ops_shape, cg_ops_reduce,      cg_ops_int8};
 
 const cg_op *cg_find_op(const char *op) {
   for (size_t t = 0; t < sizeof op_tables / sizeof op_tables[0]; t++)
@@ -42,6 +42,25 @@ static int has_feature(const char *list, const char *f) {
   }
   return 0;
 }
+
+/* A named CPU's features are implied, not listed (the C API cannot list
+ * them): the x86 CPUs with AVX2, and those of them with 256-bit VNNI
+ * (AVX-VNNI, or AVX512-VNNI with VL), for the emitters that use x86
+ * intrinsics. Unknown names get neither (generic IR only). */
+static int cpu_in(const char *cpu, const char *const *list) {
+  for (; cpu && *list; list++)
+    if (strcmp(cpu, *list) == 0) return 1;
+  return 0;
+}
+
+static const char *const cpus_vnni[] = {
+    "cascadelake",  "cooperlake",     "icelake-client", "icelake-server", "tigerlake",
+    "rocketlake",   "sapphirerapids", "emeraldrapids",  "graniterapids",  "alderlake",
+    "raptorlake",   "meteorlake",     "arrowlake",      "lunarlake",      "gracemont",
+    "sierraforest", "grandridge",     "znver4",         "znver5",         NULL};
+static const char *const cpus_avx2[] = {"x86-64-v3", "x86-64-v4",      "haswell",    "broadwell",
+                                        "skylake",   "skylake-avx512", "cannonlake", "znver1",
+                                        "znver2",    "znver3",         "bdver4",     NULL};
 
 /* ------------------------------------------------------------ constants */
 
@@ -341,6 +360,7 @@ static int emit_kernels(cg *c, const cg_fusion *f, pare_module *m, pare_err *err
     const pare_node *nd = g->nodes[k];
     if (!nd->op || is_free_view(c, nd)) continue;
     c->group = f->group_at[k] >= 0 ? &f->groups[f->group_at[k]] : NULL;
+    c->qdq = f->qdq && f->qdq[k].active ? &f->qdq[k] : NULL;
     c->epi_active = 0;
     c->epi.failed = 0;
     rc = kernel_begin(c, k, err);
@@ -413,9 +433,13 @@ pare_module *pare_codegen(const pare_graph *g, const pare_cg_opts *opts, pare_er
   c.const_global = calloc((size_t)g->n_values + 1, sizeof *c.const_global);
   if (!rc && !c.const_global) rc = pare_errf(err, "out of memory");
   types_init(&c);
-  c.x86_avx2 = has_feature(m->features, "+avx2");
+  c.x86_vnni = has_feature(m->features, "+avxvnni") ||
+               (has_feature(m->features, "+avx512vnni") && has_feature(m->features, "+avx512vl")) ||
+               cpu_in(m->cpu, cpus_vnni);
+  c.x86_avx2 = has_feature(m->features, "+avx2") || cpu_in(m->cpu, cpus_avx2) || c.x86_vnni;
   if (!rc) rc = emit_kernels(&c, &fusion, m, err);
   m->stats.n_fused = fusion.n_fused;
+  m->stats.n_int8 = fusion.n_int8;
   m->stats.planned_bytes = plan.workspace_bytes;
   m->stats.naive_bytes = plan.naive_bytes;
   m->stats.weight_bytes = c.const_bytes;

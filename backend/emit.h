@@ -70,6 +70,10 @@ int cg_fuse(const pare_graph *g, int enable, cg_fusion *f, pare_err *err);
 void cg_fusion_free(cg_fusion *f);
 int cg_emit_group(cg *c, const cg_group *gr, pare_err *err);
 int cg_epilogue_begin(cg *c, pare_err *err);
+/* Int8 (emit_int8.c): whether anchor node k of g is a QDQ Conv/Gemm/MatMul
+ * the int8 kernels run (fills *q), and those kernels. */
+int cg_int8_match(const pare_graph *g, int k, cg_qdq *q);
+int cg_emit_int8(cg *c, int k, pare_err *err);
 LLVMValueRef cg_epilogue_apply(cg *c, LLVMValueRef v, LLVMValueRef b, LLVMValueRef r,
                                LLVMValueRef p, int w);
 

@@ -314,6 +314,59 @@ static pare_node *group_node(const pare_graph *g, const cg_group *gr, pare_err *
   return n;
 }
 
+/* QDQ anchors the int8 kernels run (emit_int8.c): the anchor's planning
+ * node (its own or its group's) becomes a copy reading the f32 input and
+ * the i8 weight, and the Q/DQ nodes feeding it die, so neither the
+ * quantized activation nor the dequantized weight needs memory. */
+static int int8_rewrite(const pare_graph *g, cg_fusion *f, pare_err *err) {
+  f->qdq = calloc((size_t)g->n_nodes + 1, sizeof *f->qdq);
+  if (!f->qdq) return pare_errf(err, "out of memory");
+  for (int k = 0; k < g->n_nodes; k++) {
+    cg_qdq q;
+    if (!g->nodes[k]->op || !cg_int8_match(g, k, &q)) continue;
+    int at = k;
+    for (int i = 0; i < f->n_groups; i++)
+      if (f->groups[i].anchor == k && f->groups[i].n_members > 0) at = group_last(&f->groups[i]);
+    const pare_node *old = f->plan_graph.nodes[at];
+    pare_node *n = calloc(1, sizeof *n);
+    if (n) *n = *old;
+    if (n) n->inputs = malloc(((size_t)old->n_inputs + 1) * sizeof(int));
+    if (n) n->outputs = malloc(((size_t)old->n_outputs + 1) * sizeof(int));
+    if (!n || !n->inputs || !n->outputs) {
+      if (n) free(n->inputs);
+      free(n);
+      return pare_errf(err, "out of memory");
+    }
+    memcpy(n->inputs, old->inputs, (size_t)old->n_inputs * sizeof(int));
+    memcpy(n->outputs, old->outputs, (size_t)old->n_outputs * sizeof(int));
+    n->inputs[0] = q.x;
+    n->inputs[1] = q.w_q;
+    if (f->group_at[at] >= 0) {
+      free(old->inputs);
+      free(old->outputs);
+      free((pare_node *)old);
+    } else {
+      q.owned = 1;
+    }
+    f->plan_graph.nodes[at] = n;
+    f->qdq[at] = q;
+    f->n_int8++;
+  }
+  /* Q/DQ nodes nothing reads any more die (in the order DQ, then its Q). */
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (int k = g->n_nodes - 1; k >= 0; k--) {
+      const pare_node *n = f->plan_graph.nodes[k];
+      if (!n->op || f->group_at[k] >= 0 || f->qdq[k].active) continue;
+      if (strcmp(n->op, "QuantizeLinear") != 0 && strcmp(n->op, "DequantizeLinear") != 0) continue;
+      if (pare_graph_use_count(&f->plan_graph, n->outputs[0]) > 0) continue;
+      f->plan_graph.nodes[k] = &dead_node;
+      changed = 1;
+    }
+  }
+  return PARE_OK;
+}
+
 int cg_fuse(const pare_graph *g, int enable, cg_fusion *f, pare_err *err) {
   memset(f, 0, sizeof *f);
   f->plan_graph = *g;
@@ -324,7 +377,7 @@ int cg_fuse(const pare_graph *g, int enable, cg_fusion *f, pare_err *err) {
     f->group_at[k] = -1;
     f->plan_graph.nodes[k] = g->nodes[k];
   }
-  if (!enable) return PARE_OK;
+  if (!enable) return int8_rewrite(g, f, err);
   if (form_groups(g, f, err)) return PARE_ERR;
   for (int i = 0; i < f->n_groups; i++) {
     cg_group *gr = &f->groups[i];
@@ -337,12 +390,12 @@ int cg_fuse(const pare_graph *g, int enable, cg_fusion *f, pare_err *err) {
     f->group_at[group_last(gr)] = i;
     f->n_fused += gr->n_members + (gr->anchor >= 0) - 1;
   }
-  return PARE_OK;
+  return int8_rewrite(g, f, err);
 }
 
 void cg_fusion_free(cg_fusion *f) {
   for (int k = 0; f->plan_graph.nodes && k < f->plan_graph.n_nodes; k++)
-    if (f->group_at && f->group_at[k] >= 0) {
+    if (f->group_at && (f->group_at[k] >= 0 || (f->qdq && f->qdq[k].owned))) {
       free(f->plan_graph.nodes[k]->inputs);
       free(f->plan_graph.nodes[k]->outputs);
       free(f->plan_graph.nodes[k]);
@@ -350,6 +403,7 @@ void cg_fusion_free(cg_fusion *f) {
   free(f->plan_graph.nodes);
   free(f->group_at);
   free(f->groups);
+  free(f->qdq);
   memset(f, 0, sizeof *f);
 }
 

@@ -1247,6 +1247,7 @@ static int emit_conv_sparse_direct(cg *c, const pare_node *nd, const conv_geom *
 }
 
 static int emit_conv(cg *c, int k, pare_err *err) {
+  if (c->qdq) return cg_emit_int8(c, k, err); /* a QDQ layer: emit_int8.c */
   const pare_node *nd = c->g->nodes[k];
   conv_geom g;
   if (conv_geometry(c, nd, 0, &g, err)) return PARE_ERR;
@@ -1459,6 +1460,7 @@ static int emit_gemm_sparse(cg *c, const pare_node *nd, const sparse_w *sw, int6
 }
 
 static int emit_gemm(cg *c, int k, pare_err *err) {
+  if (c->qdq) return cg_emit_int8(c, k, err); /* a QDQ layer: emit_int8.c */
   const pare_node *nd = c->g->nodes[k];
   int ta = (int)pare_attr_int(nd, "transA", 0), tb = (int)pare_attr_int(nd, "transB", 0);
   float alpha = pare_attr_float(nd, "alpha", 1.0f), beta = pare_attr_float(nd, "beta", 1.0f);
@@ -1535,6 +1537,7 @@ LLVMValueRef ew_body_scale(cg *c, LLVMValueRef *x, int n, int w, void *user) {
 /* --------------------------------------------------------------- MatMul */
 
 static int emit_matmul(cg *c, int k, pare_err *err) {
+  if (c->qdq) return cg_emit_int8(c, k, err); /* a QDQ layer: emit_int8.c */
   const pare_node *nd = c->g->nodes[k];
   pare_shape as = *cg_shape(c, nd->inputs[0]), bs = *cg_shape(c, nd->inputs[1]);
   for (int i = 0; i < 2; i++)

@@ -115,7 +115,7 @@ int cg_target_create(pare_module *m, pare_err *err) {
     features = LLVMCreateMessage("");
   } else {
     cpu = LLVMCreateMessage(m->opts.cpu);
-    features = LLVMCreateMessage("");
+    features = LLVMCreateMessage(m->opts.features ? m->opts.features : "");
   }
   static const LLVMCodeGenOptLevel levels[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
                                                 LLVMCodeGenLevelDefault,

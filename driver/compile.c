@@ -323,6 +323,8 @@ static void print_stats(const char *model, const pare_cg_stats *s) {
   printf("  weights           %12lld bytes of read-only data\n", (long long)s->weight_bytes);
   printf("  kernels           %12d (%d nodes fused into other nodes' kernels)\n", s->n_kernels,
          s->n_fused);
+  if (s->n_int8)
+    printf("  int8 layers       %12d (QDQ Conv/Gemm/MatMul on integer kernels)\n", s->n_int8);
 }
 
 /* Emits the main artifact of kind o->emit into staged slot 0. */

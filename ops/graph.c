@@ -123,6 +123,9 @@ static int foldable(const pare_graph *g, const pare_node *n) {
     int v = n->n_inputs > 0 ? n->inputs[0] : -1;
     return v >= 0 && pare_shape_is_static(&g->values[v]->shape);
   }
+  /* A DequantizeLinear of a constant is how a quantized weight is stored
+   * (QDQ form): folding it would store the weight dense again. */
+  if (strcmp(n->op, "DequantizeLinear") == 0) return 0;
   for (int i = 0; i < n->n_inputs; i++) {
     int v = n->inputs[i];
     if (v >= 0 && !g->values[v]->init) return 0;

@@ -65,6 +65,7 @@ extern const pare_op_def pare_ops_loss[];        /* ops/loss.c */
 extern const pare_op_def pare_ops_misc[];        /* ops/misc.c */
 extern const pare_op_def pare_ops_rnn[];         /* ops/rnn.c */
 extern const pare_op_def pare_ops_signal[];      /* ops/signal.c */
+extern const pare_op_def pare_ops_quant[];       /* ops/quant.c */
 
 /*
  * Helpers shared by op implementations (ops/helpers.c).

@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const pare_op_def *const families[] = {
-    pare_ops_elementwise, pare_ops_nn,   pare_ops_shape, pare_ops_reduce,
-    pare_ops_loss,        pare_ops_misc, pare_ops_rnn,   pare_ops_signal,
+    pare_ops_elementwise, pare_ops_nn,  pare_ops_shape,  pare_ops_reduce, pare_ops_loss,
+    pare_ops_misc,        pare_ops_rnn, pare_ops_signal, pare_ops_quant,
 };
 
 const pare_op_def *pare_op_at(int index) {

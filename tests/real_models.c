@@ -28,6 +28,10 @@
  *         and class C-1 (one past the vocabulary) is a space, as PaddleOCR's
  *         use_space_char. Metric: CER = total Levenshtein distance over code
  *         points / total label code points; also the exact-line rate.
+ *   mask: output maps (e.g. a text detector's probabilities) against the
+ *         reference output_0.pb: values above --mask-threshold (default 0.3)
+ *         in each; metric = intersection over union of the two masks, pooled
+ *         over all sets (driver/metrics.h).
  *
  * Expected values may be written as fractions ("7817/8000"). With --max-sets
  * the expectations are not checked (the run is partial).
@@ -72,6 +76,7 @@ typedef struct options {
   int has_expect, has_expect_exact;
   int has_at_most, has_at_least;
   double at_most, at_least; /* --metric-at-most / --metric-at-least */
+  double mask_threshold;    /* --mask-threshold */
   double min_zero_fraction; /* --min-zero-fraction */
   long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
   double expect, expect_exact, metric_tol;
@@ -354,8 +359,12 @@ static int run_set(const options *o, engine *e, const metric_ctx *m, long set, r
     else
       pare_tensor_free(ref);
   }
-  rc = metric_score(m, set, outs[0], &r->pare, o->verbose ? stdout : NULL, "pare", err);
-  if (rc == PARE_OK && ref0 && r->ref_complete) {
+  if (o->metric == METRIC_MASK) /* against the reference map, not labels */
+    rc = ref0 ? metric_compare(m, outs[0], ref0, &r->pare, err)
+              : pare_errf(err, "set %ld: --metric mask needs the reference output_0.pb", set);
+  else
+    rc = metric_score(m, set, outs[0], &r->pare, o->verbose ? stdout : NULL, "pare", err);
+  if (rc == PARE_OK && ref0 && r->ref_complete && o->metric != METRIC_MASK) {
     pare_err ref_err;
     if (metric_score(m, set, ref0, &r->ref, o->verbose ? stdout : NULL, "reference", &ref_err)) {
       diag(o->name, "set %ld: reference metric: %s", set, ref_err.msg);
@@ -436,8 +445,11 @@ static int run_model(const options *o) {
     check(0);
     return PARE_ERR;
   }
-  metric_spec spec = {
-      .kind = o->metric, .labels = o->labels, .label_map = o->label_map, .vocab = o->vocab};
+  metric_spec spec = {.kind = o->metric,
+                      .threshold = o->mask_threshold,
+                      .labels = o->labels,
+                      .label_map = o->label_map,
+                      .vocab = o->vocab};
   metric_ctx *m = metric_open(&spec, &err);
   if (!m) {
     printf("%s: not run: %s\n", o->name, err.msg);
@@ -540,7 +552,9 @@ static int run_model(const options *o) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: pare_real_models --model M.onnx --data DIR [options]\n"
-          "  --metric top1|ctc|none  task metric (default none)\n"
+          "  --metric top1|ctc|mask|none  task metric (default none)\n"
+          "  --mask-threshold T      mask: values above T are in the mask (default 0.3); the\n"
+          "                          metric is the IoU with the reference output_0.pb\n"
           "  --labels FILE           labels, line K for test_data_set_K\n"
           "  --label-map A,B,...     top1: label text of class 0, 1, ... (default: class index)\n"
           "  --vocab FILE            ctc: vocabulary, line k = class k+1, last class = space\n"
@@ -585,6 +599,7 @@ static int parse_options(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->atol = 1e-3;
   o->metric_tol = 1e-9;
+  o->mask_threshold = 0.3;
   o->max_sets = -1;
   o->sets_lo = 0, o->sets_hi = LONG_MAX;
   o->max_nonzero = -1;
@@ -633,10 +648,14 @@ static int parse_options(int argc, char **argv, options *o) {
         o->metric = METRIC_TOP1;
       else if (strcmp(v, "ctc") == 0)
         o->metric = METRIC_CTC;
+      else if (strcmp(v, "mask") == 0)
+        o->metric = METRIC_MASK;
       else if (strcmp(v, "none") == 0)
         o->metric = METRIC_NONE;
       else
         bad = 1;
+    } else if (strcmp(a, "--mask-threshold") == 0) {
+      bad = parse_value(v, &o->mask_threshold) != PARE_OK;
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
@@ -685,7 +704,7 @@ static int parse_options(int argc, char **argv, options *o) {
     fprintf(stderr, "pare_real_models: --model and --data are required\n");
     return PARE_ERR;
   }
-  if (o->metric != METRIC_NONE && !o->labels) {
+  if (o->metric != METRIC_NONE && o->metric != METRIC_MASK && !o->labels) {
     fprintf(stderr, "pare_real_models: --metric needs --labels\n");
     return PARE_ERR;
   }
