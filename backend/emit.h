@@ -78,6 +78,9 @@ typedef struct quant_w {
   LLVMValueRef o_ptr, o_off, o_val;
 } quant_w;
 
+/* Pixels per implicit-im2col panel of a conv with such a weight: the row
+ * panels are decoded once per panel, so wider than GEMM_NR amortizes it. */
+#define QUANT_PANEL_NR (4 * GEMM_NR)
 /* If value v has a QUANT or CODEBOOK encoding the kernels take, emits its
  * kernel form (at the builder's position: the kernel entry) and returns 1;
  * 0: compile it dense; PARE_ERR on failure. */

@@ -1162,7 +1162,8 @@ static void pack_panel(cg *c, const conv_gemm *cv, LLVMValueRef img, int64_t Hp,
  * on it. */
 static void conv_panels(cg *c, conv_gemm *cv) {
   const conv_geom *g = cv->g;
-  int64_t Hp, Wp, pw = cv->sp ? SPARSE_NB : GEMM_NR;
+  /* Decoded QUANT/CODEBOOK rows are reused over QUANT_PANEL_NR pixels. */
+  int64_t Hp, Wp, pw = cv->sp ? SPARSE_NB : cv->q ? QUANT_PANEL_NR : GEMM_NR;
   LLVMValueRef img = conv_image(c, cv, &Hp, &Wp);
   LLVMValueRef panel = cg_scratch(c, cv->K * pw * 4);
   LLVMValueRef out = conv_out(c, cv);

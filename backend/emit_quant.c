@@ -403,15 +403,74 @@ static LLVMValueRef gather16(cg *c, LLVMValueRef base, LLVMValueRef idx) {
   return LLVMBuildCall2(c->b, ft, fn, args, 4, "");
 }
 
+/* A codebook of at most 16 entries held in two <8 x float> registers
+ * (AVX2: looked up by vpermps, two and a blend per 8 lanes, instead of a
+ * gather), loaded from table + at; NULLs when the target lacks AVX2 or
+ * the codebook is larger. */
+static void lut_load(cg *c, const quant_w *q, LLVMValueRef at, LLVMValueRef *lut) {
+  lut[0] = lut[1] = NULL;
+  int entries = 1 << q->bits;
+  if (!c->x86_avx2 || entries > 16) return;
+  for (int h = 0; h < (entries > 8 ? 2 : 1); h++) {
+    int n = entries < 8 ? entries : 8;
+    LLVMValueRef v = cg_loadf(c, q->table, cg_add(c, at, cg_i64(c, h * 8)), n);
+    if (n == 1) v = cg_splat(c, v, 8);
+    if (n > 1 && n < 8) {
+      /* Lanes past the entries are never selected. */
+      LLVMValueRef m[8];
+      for (int i = 0; i < 8; i++) m[i] = LLVMConstInt(c->i32, (unsigned)(i % n), 0);
+      v = LLVMBuildShuffleVector(c->b, v, LLVMGetUndef(LLVMTypeOf(v)), LLVMConstVector(m, 8), "");
+    }
+    lut[h] = v;
+  }
+}
+
+static LLVMValueRef half8(cg *c, LLVMValueRef v, int h) {
+  LLVMValueRef m[8];
+  for (int i = 0; i < 8; i++) m[i] = LLVMConstInt(c->i32, (unsigned)(h * 8 + i), 0);
+  return LLVMBuildShuffleVector(c->b, v, LLVMGetUndef(LLVMTypeOf(v)), LLVMConstVector(m, 8), "");
+}
+
+static LLVMValueRef permps(cg *c, LLVMValueRef t, LLVMValueRef idx) {
+  const char *nm = "llvm.x86.avx2.permps";
+  unsigned id = LLVMLookupIntrinsicID(nm, strlen(nm));
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(c->mod, id, NULL, 0);
+  LLVMTypeRef ft = LLVMIntrinsicGetType(c->ctx, id, NULL, 0);
+  LLVMValueRef args[2] = {t, idx};
+  return LLVMBuildCall2(c->b, ft, fn, args, 2, "");
+}
+
+static LLVMValueRef lut_lookup(cg *c, const LLVMValueRef *lut, LLVMValueRef x) {
+  LLVMValueRef part[2];
+  for (int h = 0; h < 2; h++) {
+    LLVMValueRef xi = half8(c, x, h);
+    part[h] = permps(c, lut[0], xi);
+    if (lut[1]) {
+      LLVMValueRef hi = permps(c, lut[1], xi);
+      LLVMValueRef sel =
+          LLVMBuildICmp(c->b, LLVMIntNE, LLVMBuildAnd(c->b, xi, isplat(c->i32, 8, 8), ""),
+                        LLVMConstNull(LLVMVectorType(c->i32, 8)), "");
+      part[h] = LLVMBuildSelect(c->b, sel, hi, part[h], "");
+    }
+  }
+  LLVMValueRef m[16];
+  for (int i = 0; i < 16; i++) m[i] = LLVMConstInt(c->i32, (unsigned)i, 0);
+  return LLVMBuildShuffleVector(c->b, part[0], part[1], LLVMConstVector(m, 16), "");
+}
+
 /* Decoded floats of one chunk. x: its fields; scale / zero: float splats
  * or per-lane vectors (NULL: none); tbase: the codebook's lane offsets
- * (<16 x i32>, codebooks only). */
+ * (<16 x i32>, codebooks only); lut: the codebook in registers, or NULLs. */
 static LLVMValueRef chunk_value(cg *c, const quant_w *q, LLVMValueRef x, LLVMValueRef scale,
-                                LLVMValueRef zero, LLVMValueRef tbase) {
+                                LLVMValueRef zero, LLVMValueRef tbase, const LLVMValueRef *lut) {
   LLVMValueRef w;
   if (q->codebook) {
-    if (tbase) x = LLVMBuildAdd(c->b, x, tbase, "");
-    w = gather16(c, q->table, x);
+    if (lut && lut[0]) {
+      w = lut_lookup(c, lut, x);
+    } else {
+      if (tbase) x = LLVMBuildAdd(c->b, x, tbase, "");
+      w = gather16(c, q->table, x);
+    }
     return scale ? LLVMBuildFMul(c->b, scale, w, "") : w;
   }
   w = LLVMBuildSIToFP(c->b, x, cg_ftype(c, QCHUNK), "");
@@ -453,11 +512,16 @@ static void add_outliers(cg *c, const quant_w *q, LLVMValueRef run, LLVMValueRef
 void quant_decode_rows(cg *c, const quant_w *q, LLVMValueRef r0, int nr, LLVMValueRef dst) {
   int64_t chunks = q->kp / QCHUNK, entries = (int64_t)1 << q->bits;
   LLVMValueRef scale[GEMM_MR] = {0}, zero[GEMM_MR] = {0}, tbase[GEMM_MR] = {0};
+  LLVMValueRef lut[GEMM_MR][2] = {{0}};
   LLVMValueRef rows[GEMM_MR];
   for (int i = 0; i < nr; i++) {
     rows[i] = cg_add(c, r0, cg_i64(c, i));
     /* Per-row constants, loaded once. */
     if (q->codebook) {
+      lut_load(c, q,
+               q->per_tensor || q->scaled ? cg_i64(c, 0)
+                                          : cg_madd(c, rows[i], entries, cg_i64(c, 0)),
+               lut[i]);
       if (q->scaled)
         scale[i] = cg_splat(c, quant_load_param(c, q->scales, q->scales_f16, rows[i], 1), QCHUNK);
       else if (!q->per_tensor) {
@@ -489,7 +553,7 @@ void quant_decode_rows(cg *c, const quant_w *q, LLVMValueRef r0, int nr, LLVMVal
       s = cg_splat(c, quant_load_param(c, q->scales, q->scales_f16, gi, 1), QCHUNK);
       if (q->zeros) z = cg_splat(c, quant_load_param(c, q->zeros, q->zeros_f16, gi, 1), QCHUNK);
     }
-    LLVMValueRef w = chunk_value(c, q, x, s, z, tbase[i]);
+    LLVMValueRef w = chunk_value(c, q, x, s, z, tbase[i], lut[i]);
     cg_storef(c, w, dst, cg_madd(c, kc, QCHUNK, cg_i64(c, i * q->kp)), QCHUNK);
   }
   cg_for_end(c, &kl);
@@ -500,8 +564,10 @@ void quant_decode_rows(cg *c, const quant_w *q, LLVMValueRef r0, int nr, LLVMVal
 
 void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef dst) {
   int64_t entries = (int64_t)1 << q->bits;
-  LLVMValueRef scale = NULL, zero = NULL, tbase = NULL;
+  LLVMValueRef scale = NULL, zero = NULL, tbase = NULL, lut[2] = {NULL, NULL};
   if (q->codebook) {
+    /* One codebook for all lanes: in registers; per-channel ones gather. */
+    if (q->per_tensor || q->scaled) lut_load(c, q, cg_i64(c, 0), lut);
     if (q->scaled)
       scale = quant_load_param(c, q->scales, q->scales_f16, cg_madd(c, p, QCHUNK, cg_i64(c, 0)),
                                QCHUNK);
@@ -540,7 +606,8 @@ void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef ds
     s = quant_load_param(c, q->scales, q->scales_f16, at, QCHUNK);
     if (q->zeros) z = quant_load_param(c, q->zeros, q->zeros_f16, at, QCHUNK);
   }
-  cg_storef(c, chunk_value(c, q, x, s, z, tbase), dst, cg_madd(c, k, QCHUNK, cg_i64(c, 0)), QCHUNK);
+  cg_storef(c, chunk_value(c, q, x, s, z, tbase, lut), dst, cg_madd(c, k, QCHUNK, cg_i64(c, 0)),
+            QCHUNK);
   cg_for_end(c, &kl);
   if (q->outliers) add_outliers(c, q, p, dst);
 }

@@ -5,6 +5,7 @@
  *
  *   pare_quant_e2e --synthetic
  *   pare_quant_e2e --model M.onnx --data DIR [--sets N] [--bits B] [--group G]
+ *                  [--codebook layer|channel|scaled] [--time REPEAT]
  *
  * --synthetic builds small Conv (1x1 direct, 3x3 padded whole im2col,
  * implicit-im2col panels, strided, grouped, depthwise), Gemm (transB 0/1)
@@ -17,7 +18,8 @@
  * plus pare_encoding_bytes of the encoding plus the padding emit_quant.c
  * documents (chunks of 16 fields, B-side parameters per 16-lane panel,
  * i32 outlier runs). Encodings: every bit width 1..8 asymmetric per
- * channel, symmetric 2/3/4/8, groups of 16/32/64/128 along K (K not a
+ * channel and symmetric 2/3/4/8 (the widths other than 4 on one layer of
+ * each kernel path: conv, depthwise, Gemm, batched MatMul), groups of 16/32/64/128 along K (K not a
  * multiple), f16 scales and zero points, per tensor, outliers, and
  * codebooks per layer, per channel, scaled shared, and with f16 entries.
  * With --model, every constant Conv/Gemm/MatMul weight of the model is
@@ -38,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define RTOL 1e-4
 
@@ -100,6 +103,7 @@ typedef struct qspec {
   int f16;       /* f16 scales / zero points / codebook */
   int outliers;  /* per mille of the weights kept exactly as outliers */
   cb_form cb;
+  int every_layer; /* else only on the layers marked `sweep` */
 } qspec;
 
 static void put_bits(uint8_t *p, int64_t k, int bits, uint32_t v) {
@@ -400,6 +404,7 @@ typedef struct layer_case {
   int b_side, kn;   /* kn: the weight is stored [K][R] (axis 1) */
   int dense_panels; /* the dense kernel emits MR-row panels (groups: see G) */
   int64_t G;
+  int sweep; /* gets every encoding, not only those marked every_layer */
 } layer_case;
 
 static void conv_graph(sbuf *b, const char *in, int64_t co, int64_t cig, int64_t k,
@@ -461,39 +466,44 @@ static void m_batched(sbuf *b) {
 }
 
 static const layer_case layers[] = {
-    {"conv 1x1 direct", c_direct, 0, 0, 1, 1}, {"conv 3x3 pad whole", c_whole, 0, 0, 1, 1},
-    {"conv 3x3 panels", c_panels, 0, 0, 1, 1}, {"conv stride 2", c_strided, 0, 0, 1, 1},
-    {"conv group 2", c_grouped, 0, 0, 1, 2},   {"conv depthwise", c_depthwise, 0, 0, 0, 8},
-    {"gemm transB=1", g_transb, 1, 0, 0, 1},   {"gemm transB=0 alpha beta C", g_plain, 1, 1, 0, 1},
-    {"matmul 2-D", m_plain, 1, 1, 0, 1},       {"matmul batched A + add", m_batched, 1, 1, 0, 1},
+    {"conv 1x1 direct", c_direct, 0, 0, 1, 1, 0},
+    {"conv 3x3 pad whole", c_whole, 0, 0, 1, 1, 1},
+    {"conv 3x3 panels", c_panels, 0, 0, 1, 1, 0},
+    {"conv stride 2", c_strided, 0, 0, 1, 1, 0},
+    {"conv group 2", c_grouped, 0, 0, 1, 2, 0},
+    {"conv depthwise", c_depthwise, 0, 0, 0, 8, 1},
+    {"gemm transB=1", g_transb, 1, 0, 0, 1, 1},
+    {"gemm transB=0 alpha beta C", g_plain, 1, 1, 0, 1, 0},
+    {"matmul 2-D", m_plain, 1, 1, 0, 1, 0},
+    {"matmul batched A + add", m_batched, 1, 1, 0, 1, 1},
 };
 
 static const qspec specs[] = {
-    {"quant 1-bit asym", 1, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 2-bit asym", 2, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 3-bit asym", 3, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 4-bit asym", 4, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 5-bit asym", 5, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 6-bit asym", 6, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 7-bit asym", 7, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 8-bit asym", 8, 0, 0, 0, 0, 0, CB_NONE},
-    {"quant 2-bit sym", 2, 1, 0, 0, 0, 0, CB_NONE},
-    {"quant 3-bit sym", 3, 1, 0, 0, 0, 0, CB_NONE},
-    {"quant 4-bit sym", 4, 1, 0, 0, 0, 0, CB_NONE},
-    {"quant 8-bit sym", 8, 1, 0, 0, 0, 0, CB_NONE},
-    {"quant 4-bit sym per tensor", 4, 1, 1, 0, 0, 0, CB_NONE},
-    {"quant 4-bit asym group 16", 4, 0, 0, 16, 0, 0, CB_NONE},
-    {"quant 3-bit asym group 32 f16", 3, 0, 0, 32, 1, 0, CB_NONE},
-    {"quant 4-bit sym group 64", 4, 1, 0, 64, 0, 0, CB_NONE},
-    {"quant 2-bit asym group 128 f16", 2, 0, 0, 128, 1, 0, CB_NONE},
-    {"quant 5-bit asym f16", 5, 0, 0, 0, 1, 0, CB_NONE},
-    {"quant 3-bit sym + outliers", 3, 1, 0, 0, 0, 10, CB_NONE},
-    {"quant 4-bit asym group 32 + outliers", 4, 0, 0, 32, 1, 20, CB_NONE},
-    {"codebook 4-bit per layer", 4, 0, 0, 0, 0, 0, CB_LAYER},
-    {"codebook 3-bit per channel", 3, 0, 0, 0, 0, 0, CB_CHANNEL},
-    {"codebook 4-bit scaled shared f16", 4, 0, 0, 0, 1, 0, CB_SCALED},
-    {"codebook 2-bit per channel f16", 2, 0, 0, 0, 1, 0, CB_CHANNEL},
-    {"codebook 5-bit scaled + outliers", 5, 0, 0, 0, 0, 10, CB_SCALED},
+    {"quant 1-bit asym", 1, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 2-bit asym", 2, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 3-bit asym", 3, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 4-bit asym", 4, 0, 0, 0, 0, 0, CB_NONE, 1},
+    {"quant 5-bit asym", 5, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 6-bit asym", 6, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 7-bit asym", 7, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 8-bit asym", 8, 0, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 2-bit sym", 2, 1, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 3-bit sym", 3, 1, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 4-bit sym", 4, 1, 0, 0, 0, 0, CB_NONE, 1},
+    {"quant 8-bit sym", 8, 1, 0, 0, 0, 0, CB_NONE, 0},
+    {"quant 4-bit sym per tensor", 4, 1, 1, 0, 0, 0, CB_NONE, 1},
+    {"quant 4-bit asym group 16", 4, 0, 0, 16, 0, 0, CB_NONE, 1},
+    {"quant 3-bit asym group 32 f16", 3, 0, 0, 32, 1, 0, CB_NONE, 1},
+    {"quant 4-bit sym group 64", 4, 1, 0, 64, 0, 0, CB_NONE, 1},
+    {"quant 2-bit asym group 128 f16", 2, 0, 0, 128, 1, 0, CB_NONE, 1},
+    {"quant 5-bit asym f16", 5, 0, 0, 0, 1, 0, CB_NONE, 1},
+    {"quant 3-bit sym + outliers", 3, 1, 0, 0, 0, 10, CB_NONE, 1},
+    {"quant 4-bit asym group 32 + outliers", 4, 0, 0, 32, 1, 20, CB_NONE, 1},
+    {"codebook 4-bit per layer", 4, 0, 0, 0, 0, 0, CB_LAYER, 1},
+    {"codebook 3-bit per channel", 3, 0, 0, 0, 0, 0, CB_CHANNEL, 1},
+    {"codebook 4-bit scaled shared f16", 4, 0, 0, 0, 1, 0, CB_SCALED, 1},
+    {"codebook 2-bit per channel f16", 2, 0, 0, 0, 1, 0, CB_CHANNEL, 1},
+    {"codebook 5-bit scaled + outliers", 5, 0, 0, 0, 0, 10, CB_SCALED, 1},
 };
 
 static pare_graph *build(const layer_case *lc, pare_err *err) {
@@ -534,6 +544,7 @@ static void run_synthetic(void) {
     engine_close(&e0);
     pare_graph_free(g0);
     for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
+      if (!specs[s].every_layer && !lc->sweep) continue;
       char label[256];
       snprintf(label, sizeof label, "%s, %s", lc->name, specs[s].name);
       pare_graph *g = build(lc, &err);
@@ -576,9 +587,95 @@ static void run_synthetic(void) {
   }
 }
 
+/* ------------------------------------------------------------ benchmark */
+
+static double time_jit(const pare_graph *g, pare_tensor *in, int repeat);
+
+static void b_gemv(sbuf *b) {
+  int64_t wd[2] = {1024, 1024};
+  sb_const(b, "w", wd, 2, 0.05f);
+  sb_printf(b, "  input %%x : f32[1,1024]\n  %%y : f32[1,1024] = MatMul(%%x, %%w)\n  output %%y\n");
+}
+static void b_gemm(sbuf *b) {
+  int64_t wd[2] = {1024, 1024};
+  sb_const(b, "w", wd, 2, 0.05f);
+  sb_printf(b,
+            "  input %%x : f32[64,1024]\n  %%y : f32[64,1024] = MatMul(%%x, %%w)\n  output %%y\n");
+}
+static void b_conv3(sbuf *b) {
+  conv_graph(b, "[1,64,56,56]", 64, 64, 3, "pads = [1, 1, 1, 1] : ints", "[1,64,56,56]");
+}
+static void b_conv1(sbuf *b) {
+  conv_graph(b, "[1,128,28,28]", 128, 128, 1, "group = 1 : int", "[1,128,28,28]");
+}
+
+/* Median JIT run times of a few larger layers, fp32 against encodings (not
+ * a test: prints numbers). */
+static void run_bench(int repeat) {
+  static const layer_case bl[] = {
+      {"matmul 1x1024x1024", b_gemv, 1, 1, 0, 1, 0},
+      {"matmul 64x1024x1024", b_gemm, 1, 1, 0, 1, 0},
+      {"conv 3x3 64->64 56x56", b_conv3, 0, 0, 1, 1, 0},
+      {"conv 1x1 128->128 28x28", b_conv1, 0, 0, 1, 1, 0},
+  };
+  static const qspec bs[] = {
+      {"fp32", 0, 0, 0, 0, 0, 0, CB_NONE, 1},
+      {"quant 8-bit sym", 8, 1, 0, 0, 0, 0, CB_NONE, 1},
+      {"quant 4-bit sym", 4, 1, 0, 0, 0, 0, CB_NONE, 1},
+      {"quant 4-bit asym g32 f16", 4, 0, 0, 32, 1, 0, CB_NONE, 1},
+      {"quant 3-bit sym", 3, 1, 0, 0, 0, 0, CB_NONE, 1},
+      {"quant 2-bit sym", 2, 1, 0, 0, 0, 0, CB_NONE, 1},
+      {"codebook 4-bit per channel", 4, 0, 0, 0, 0, 0, CB_CHANNEL, 1},
+      {"codebook 4-bit scaled", 4, 0, 0, 0, 0, 0, CB_SCALED, 1},
+  };
+  for (size_t l = 0; l < sizeof bl / sizeof bl[0]; l++)
+    for (size_t s = 0; s < sizeof bs / sizeof bs[0]; s++) {
+      pare_err err;
+      pare_graph *g = build(&bl[l], &err);
+      int v = g ? find_value(g, "w") : -1;
+      if (!g || v < 0 || (bs[s].bits && encode_value(g->values[v], bl[l].kn, &bs[s], &err))) {
+        printf("FAIL %s: %s\n", bl[l].name, err.msg);
+        pare_graph_free(g);
+        continue;
+      }
+      pare_tensor *in = random_input(&g->values[g->inputs[0]]->shape, &err);
+      printf("bench %-26s %-28s %8.3f ms\n", bl[l].name, bs[s].name, time_jit(g, in, repeat));
+      pare_tensor_free(in);
+      pare_graph_free(g);
+    }
+}
+
 /* ------------------------------------------------------------------ model */
 
-static int run_model(const char *model, const char *data, int sets, int bits, int64_t group) {
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Median wall time of `repeat` JIT runs of g on one input (ms); -1 on error. */
+static double time_jit(const pare_graph *g, pare_tensor *in, int repeat) {
+  pare_err err;
+  engine ej;
+  if (engine_open(&ej, ENGINE_JIT, g, 3, &err)) return -1;
+  pare_tensor *out[16] = {0};
+  double *t = calloc((size_t)repeat, sizeof *t);
+  for (int r = 0; r < repeat; r++) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if (engine_run(&ej, &in, out, &err)) break;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    t[r] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+  }
+  qsort(t, (size_t)repeat, sizeof *t, cmp_double);
+  double med = t[repeat / 2];
+  free(t);
+  for (int j = 0; j < 16; j++) pare_tensor_free(out[j]);
+  engine_close(&ej);
+  return med;
+}
+
+static int run_model(const char *model, const char *data, int sets, int bits, int64_t group,
+                     cb_form cb, int repeat) {
   struct stat st;
   if (stat(model, &st) != 0 || stat(data, &st) != 0) {
     printf("SKIP: %s or %s not found\n", model, data);
@@ -600,7 +697,8 @@ static int run_model(const char *model, const char *data, int sets, int bits, in
   if (!rc) rc = pare_bind_input_shape(g, g->values[g->inputs[0]]->name, &inputs[0]->shape, &err);
   if (!rc) rc = pare_infer_shapes(g, &err);
   if (!rc) rc = pare_fold_constants(g, (size_t)256 << 20, NULL, &err);
-  qspec q = {"rtn", bits, 1, 0, group, 0, 0, CB_NONE};
+  qspec q = {"rtn", bits, 1, 0, group, 0, 0, cb, 1};
+  double t_fp32 = !rc && repeat > 0 ? time_jit(g, inputs[0], repeat) : 0;
   int64_t fp32 = 0, encoded = 0, form = 0, n_enc = 0;
   char *done = g ? calloc((size_t)g->n_values, 1) : NULL;
   for (int k = 0; !rc && k < g->n_nodes; k++) {
@@ -628,7 +726,11 @@ static int run_model(const char *model, const char *data, int sets, int bits, in
   }
   free(done);
   char label[512];
-  snprintf(label, sizeof label, "%s, %d-bit RTN of %lld weights", model, bits, (long long)n_enc);
+  snprintf(label, sizeof label, "%s, %d-bit %s of %lld weights", model, bits,
+           cb ? "codebook" : "RTN", (long long)n_enc);
+  if (!rc && repeat > 0)
+    printf("time %s: fp32 %.3f ms, encoded %.3f ms (medians of %d JIT runs)\n", label, t_fp32,
+           time_jit(g, inputs[0], repeat), repeat);
   engine ej;
   if (rc) {
     printf("FAIL %s: %s\n", label, err.msg);
@@ -663,9 +765,13 @@ static int run_model(const char *model, const char *data, int sets, int bits, in
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--synthetic") == 0) {
     run_synthetic();
+  } else if (argc == 3 && strcmp(argv[1], "--bench") == 0) {
+    run_bench(atoi(argv[2]) > 0 ? atoi(argv[2]) : 20);
+    return 0;
   } else if (argc >= 5 && strcmp(argv[1], "--model") == 0 && strcmp(argv[3], "--data") == 0) {
-    int sets = 2, bits = 4;
+    int sets = 2, bits = 4, repeat = 0;
     int64_t group = 0;
+    cb_form cb = CB_NONE;
     for (int i = 5; i + 1 < argc; i += 2) {
       if (strcmp(argv[i], "--sets") == 0)
         sets = atoi(argv[i + 1]);
@@ -673,16 +779,23 @@ int main(int argc, char **argv) {
         bits = atoi(argv[i + 1]);
       else if (strcmp(argv[i], "--group") == 0)
         group = atoll(argv[i + 1]);
+      else if (strcmp(argv[i], "--time") == 0)
+        repeat = atoi(argv[i + 1]);
+      else if (strcmp(argv[i], "--codebook") == 0)
+        cb = strcmp(argv[i + 1], "layer") == 0    ? CB_LAYER
+             : strcmp(argv[i + 1], "scaled") == 0 ? CB_SCALED
+                                                  : CB_CHANNEL;
     }
     if (sets < 1 || bits < 1 || bits > 8) {
       fprintf(stderr, "pare_quant_e2e: bad arguments\n");
       return 2;
     }
-    run_model(argv[2], argv[4], sets, bits, group);
+    run_model(argv[2], argv[4], sets, bits, group, cb, repeat);
   } else {
     fprintf(stderr, "usage: pare_quant_e2e --synthetic\n"
                     "       pare_quant_e2e --model M.onnx --data DIR [--sets N] [--bits B] "
-                    "[--group G]\n");
+                    "[--group G]\n"
+                    "              [--codebook layer|channel|scaled] [--time REPEAT]\n");
     return 2;
   }
   printf("%d passed, %d failed\n", passed, failed);
