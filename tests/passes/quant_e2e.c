@@ -5,7 +5,7 @@
  *
  *   pare_quant_e2e --synthetic
  *   pare_quant_e2e --model M.onnx --data DIR [--sets N] [--bits B] [--group G]
- *                  [--codebook layer|channel|scaled] [--time REPEAT]
+ *                  [--codebook layer|channel|scaled] [--time REPEAT] [--save OUT.pir]
  *
  * --synthetic builds small Conv (1x1 direct, 3x3 padded whole im2col,
  * implicit-im2col panels, strided, grouped, depthwise), Gemm (transB 0/1)
@@ -45,6 +45,10 @@
 #define RTOL 1e-4
 
 static int failed, passed;
+/* -O level of the JIT: 2 for the synthetic sweep (its ~200 modules take
+ * a third of the -O3 time; the kernels are explicit vector code either
+ * way), 3 for models. */
+static int jit_opt = 3;
 
 /* ------------------------------------------------------------ text builder */
 
@@ -362,7 +366,7 @@ static int agree(const char *label, const pare_graph *g, pare_tensor **inputs, i
     printf("FAIL %s: %s\n", label, err.msg);
     return 0;
   }
-  if (engine_open(ej, ENGINE_JIT, g, 3, &err)) {
+  if (engine_open(ej, ENGINE_JIT, g, jit_opt, &err)) {
     printf("FAIL %s: %s\n", label, err.msg);
     engine_close(&ei);
     return 0;
@@ -675,7 +679,7 @@ static double time_jit(const pare_graph *g, pare_tensor *in, int repeat) {
 }
 
 static int run_model(const char *model, const char *data, int sets, int bits, int64_t group,
-                     cb_form cb, int repeat) {
+                     cb_form cb, int repeat, const char *save) {
   struct stat st;
   if (stat(model, &st) != 0 || stat(data, &st) != 0) {
     printf("SKIP: %s or %s not found\n", model, data);
@@ -725,6 +729,14 @@ static int run_model(const char *model, const char *data, int sets, int bits, in
     done[v] = 1, n_enc++;
   }
   free(done);
+  if (!rc && save) {
+    /* The encoded graph as text, for pare compile --stats and pare run. */
+    char *text = pare_graph_to_text(g, NULL, &err);
+    FILE *f = text ? fopen(save, "w") : NULL;
+    if (f) fputs(text, f), fclose(f);
+    if (!f) printf("FAIL: cannot write %s\n", save), failed++;
+    free(text);
+  }
   char label[512];
   snprintf(label, sizeof label, "%s, %d-bit %s of %lld weights", model, bits,
            cb ? "codebook" : "RTN", (long long)n_enc);
@@ -764,12 +776,14 @@ static int run_model(const char *model, const char *data, int sets, int bits, in
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--synthetic") == 0) {
+    jit_opt = 2;
     run_synthetic();
   } else if (argc == 3 && strcmp(argv[1], "--bench") == 0) {
     run_bench(atoi(argv[2]) > 0 ? atoi(argv[2]) : 20);
     return 0;
   } else if (argc >= 5 && strcmp(argv[1], "--model") == 0 && strcmp(argv[3], "--data") == 0) {
     int sets = 2, bits = 4, repeat = 0;
+    const char *save = NULL;
     int64_t group = 0;
     cb_form cb = CB_NONE;
     for (int i = 5; i + 1 < argc; i += 2) {
@@ -779,6 +793,8 @@ int main(int argc, char **argv) {
         bits = atoi(argv[i + 1]);
       else if (strcmp(argv[i], "--group") == 0)
         group = atoll(argv[i + 1]);
+      else if (strcmp(argv[i], "--save") == 0)
+        save = argv[i + 1];
       else if (strcmp(argv[i], "--time") == 0)
         repeat = atoi(argv[i + 1]);
       else if (strcmp(argv[i], "--codebook") == 0)
@@ -790,12 +806,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "pare_quant_e2e: bad arguments\n");
       return 2;
     }
-    run_model(argv[2], argv[4], sets, bits, group, cb, repeat);
+    run_model(argv[2], argv[4], sets, bits, group, cb, repeat, save);
   } else {
-    fprintf(stderr, "usage: pare_quant_e2e --synthetic\n"
-                    "       pare_quant_e2e --model M.onnx --data DIR [--sets N] [--bits B] "
-                    "[--group G]\n"
-                    "              [--codebook layer|channel|scaled] [--time REPEAT]\n");
+    fprintf(stderr,
+            "usage: pare_quant_e2e --synthetic\n"
+            "       pare_quant_e2e --model M.onnx --data DIR [--sets N] [--bits B] "
+            "[--group G]\n"
+            "              [--codebook layer|channel|scaled] [--time REPEAT] [--save OUT.pir]\n");
     return 2;
   }
   printf("%d passed, %d failed\n", passed, failed);
