@@ -8,12 +8,11 @@
  *                  [--codebook layer|channel|scaled] [--time REPEAT] [--save OUT.pir]
  *
  * --synthetic builds small Conv (1x1 direct, 3x3 padded whole im2col,
- * implicit-im2col panels, strided, grouped, depthwise), Gemm (transB 0/1)
- * and MatMul (2-D, batched A) graphs, encodes the weight with the tiny
- * round-to-nearest and uniform-codebook encoders below (test code only:
- * the real passes live in passes/), and checks (1) that the JIT's outputs
- * agree with the interpreter's within 1e-4 of the output's magnitude and
- * (2) that the object's weight bytes are exactly those of the kernels'
+ * implicit-im2col panels, strided, grouped, depthwise), Gemm (transB 0/1,
+ * transA, general and per-row C) and MatMul (2-D, batched A) graphs, encodes the weight with the
+ * tiny round-to-nearest and uniform-codebook encoders below (test code only: the real passes live
+ * in passes/), and checks (1) that the JIT's outputs agree with the interpreter's within 1e-4 of
+ * the output's magnitude and (2) that the object's weight bytes are exactly those of the kernels'
  * form: the unencoded graph's bytes minus the dense kernel's fp32 array,
  * plus pare_encoding_bytes of the encoding plus the padding emit_quant.c
  * documents (chunks of 16 fields, B-side parameters per 16-lane panel,
@@ -455,6 +454,14 @@ static void g_plain(sbuf *b) {
                "  %%y : f32[9,40] = Gemm(%%x, %%w, %%cc) {alpha = 0.5 : float, beta = 2.0 : "
                "float}\n  output %%y\n");
 }
+static void g_transa(sbuf *b) {
+  int64_t wd[2] = {20, 50}, cd[2] = {17, 1};
+  sb_const(b, "w", wd, 2, 0.3f);
+  sb_const(b, "cc", cd, 2, 1.0f);
+  sb_printf(b, "  input %%x : f32[50,17]\n"
+               "  %%y : f32[17,20] = Gemm(%%x, %%w, %%cc) {transA = 1 : int, transB = 1 : int}\n"
+               "  output %%y\n");
+}
 static void m_plain(sbuf *b) {
   int64_t wd[2] = {100, 24};
   sb_const(b, "w", wd, 2, 0.3f);
@@ -478,6 +485,7 @@ static const layer_case layers[] = {
     {"conv depthwise", c_depthwise, 0, 0, 0, 8, 1},
     {"gemm transB=1", g_transb, 1, 0, 0, 1, 1},
     {"gemm transB=0 alpha beta C", g_plain, 1, 1, 0, 1, 0},
+    {"gemm transA=1, C per row", g_transa, 1, 0, 0, 1, 0},
     {"matmul 2-D", m_plain, 1, 1, 0, 1, 0},
     {"matmul batched A + add", m_batched, 1, 1, 0, 1, 1},
 };
