@@ -217,7 +217,12 @@ static int classify(cg *c, int v, quant_w *q) {
   int64_t numel = q->R * q->K;
   if (numel <= 0 || cg_numel(c, v) != numel) return 0;
   if ((int64_t)e->packed->nbytes < (numel * e->bits + 7) / 8) return 0;
-  if (e->outliers && e->outliers->kind != PARE_ENC_SPARSE) return 0;
+  const pare_encoding *o = e->outliers;
+  if (o &&
+      (o->kind != PARE_ENC_SPARSE || !o->row_ptr || !o->col_idx || !o->values ||
+       o->row_ptr->dtype != PARE_I64 || o->col_idx->dtype != PARE_I32 ||
+       o->values->dtype != PARE_F32 || pare_tensor_numel(o->row_ptr) != (q->kn ? q->K : q->R) + 1))
+    return 0; /* other outlier forms: compiled dense */
   int natural = q->kn ? val->shape.rank - 1 : 0;
   q->e = e;
   q->bits = e->bits;
