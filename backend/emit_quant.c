@@ -528,6 +528,22 @@ static void add_outliers(cg *c, const quant_w *q, LLVMValueRef run, LLVMValueRef
   LLVMPositionBuilderAtEnd(c->b, done);
 }
 
+/* Chunks [kc0, kc0 + count) of rows[0..nr) with the given parameters. */
+static void rows_range(cg *c, const quant_w *q, const LLVMValueRef *rows, int nr, LLVMValueRef kc0,
+                       int64_t count, const LLVMValueRef *scale, const LLVMValueRef *zero,
+                       const LLVMValueRef *tbase, LLVMValueRef (*lut)[2], LLVMValueRef dst) {
+  int64_t chunks = q->kp / QCHUNK;
+  cg_loop kl;
+  LLVMValueRef kc = cg_add(c, kc0, cg_for_begin(c, &kl, 0, count, 1));
+  for (int i = 0; i < nr; i++) {
+    LLVMValueRef byte = cg_madd(c, cg_madd(c, rows[i], chunks, kc), 2 * q->bits, cg_i64(c, 0));
+    LLVMValueRef x = extract16(c, cg_gep(c, c->i8, q->packed, byte), q->bits, q->sym);
+    LLVMValueRef w = chunk_value(c, q, x, scale[i], zero[i], tbase[i], lut[i]);
+    cg_storef(c, w, dst, cg_madd(c, kc, QCHUNK, cg_i64(c, i * q->kp)), QCHUNK);
+  }
+  cg_for_end(c, &kl);
+}
+
 void quant_decode_rows(cg *c, const quant_w *q, LLVMValueRef r0, int nr, LLVMValueRef dst) {
   int64_t chunks = q->kp / QCHUNK, entries = (int64_t)1 << q->bits;
   LLVMValueRef scale[GEMM_MR] = {0}, zero[GEMM_MR] = {0}, tbase[GEMM_MR] = {0};
@@ -558,27 +574,43 @@ void quant_decode_rows(cg *c, const quant_w *q, LLVMValueRef r0, int nr, LLVMVal
         zero[i] = cg_splat(c, quant_load_param(c, q->zeros, q->zeros_f16, g, 1), QCHUNK);
     }
   }
-  cg_loop kl;
-  LLVMValueRef kc = cg_for_begin(c, &kl, 0, chunks, 1);
-  for (int i = 0; i < nr; i++) {
-    LLVMValueRef byte = cg_madd(c, cg_madd(c, rows[i], chunks, kc), 2 * q->bits, cg_i64(c, 0));
-    LLVMValueRef x = extract16(c, cg_gep(c, c->i8, q->packed, byte), q->bits, q->sym);
-    LLVMValueRef s = scale[i], z = zero[i];
-    if (!q->codebook && !q->per_tensor && q->groups > 1) {
-      /* gs is a multiple of 16: the chunk lies in group k0 / gs. */
-      LLVMValueRef grp =
-          LLVMBuildUDiv(c->b, cg_madd(c, kc, QCHUNK, cg_i64(c, 0)), cg_i64(c, q->gs), "");
-      LLVMValueRef gi = cg_madd(c, rows[i], q->groups, grp);
-      s = cg_splat(c, quant_load_param(c, q->scales, q->scales_f16, gi, 1), QCHUNK);
-      if (q->zeros) z = cg_splat(c, quant_load_param(c, q->zeros, q->zeros_f16, gi, 1), QCHUNK);
+  if (q->codebook || q->per_tensor || q->groups == 1) {
+    rows_range(c, q, rows, nr, cg_i64(c, 0), chunks, scale, zero, tbase, lut, dst);
+  } else {
+    /* Groups of gs (a multiple of 16) k: gs/16 chunks each, the last one
+     * shorter; each group's parameters are loaded once per row. */
+    int64_t cpg = q->gs / QCHUNK, full = chunks / cpg, tail = chunks % cpg;
+    for (int part = 0; part < 2; part++) {
+      if ((part == 0 && full == 0) || (part == 1 && tail == 0)) continue;
+      cg_loop gl;
+      LLVMValueRef grp = part == 0 ? cg_for_begin(c, &gl, 0, full, 1) : cg_i64(c, full);
+      for (int i = 0; i < nr; i++) {
+        LLVMValueRef gi = cg_madd(c, rows[i], q->groups, grp);
+        scale[i] = cg_splat(c, quant_load_param(c, q->scales, q->scales_f16, gi, 1), QCHUNK);
+        if (q->zeros)
+          zero[i] = cg_splat(c, quant_load_param(c, q->zeros, q->zeros_f16, gi, 1), QCHUNK);
+      }
+      rows_range(c, q, rows, nr, cg_madd(c, grp, cpg, cg_i64(c, 0)), part == 0 ? cpg : tail, scale,
+                 zero, tbase, lut, dst);
+      if (part == 0) cg_for_end(c, &gl);
     }
-    LLVMValueRef w = chunk_value(c, q, x, s, z, tbase[i], lut[i]);
-    cg_storef(c, w, dst, cg_madd(c, kc, QCHUNK, cg_i64(c, i * q->kp)), QCHUNK);
   }
-  cg_for_end(c, &kl);
   if (q->outliers)
     for (int i = 0; i < nr; i++)
       add_outliers(c, q, rows[i], cg_gep(c, c->f32, dst, cg_i64(c, i * q->kp)));
+}
+
+/* Rows [k0, k0 + count) of panel p with the given parameters. */
+static void panel_range(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef k0, int64_t count,
+                        LLVMValueRef scale, LLVMValueRef zero, LLVMValueRef tbase,
+                        const LLVMValueRef *lut, LLVMValueRef dst) {
+  cg_loop kl;
+  LLVMValueRef k = cg_add(c, k0, cg_for_begin(c, &kl, 0, count, 1));
+  LLVMValueRef byte = cg_madd(c, cg_madd(c, p, q->K, k), 2 * q->bits, cg_i64(c, 0));
+  LLVMValueRef x = extract16(c, cg_gep(c, c->i8, q->packed, byte), q->bits, q->sym);
+  cg_storef(c, chunk_value(c, q, x, scale, zero, tbase, lut), dst,
+            cg_madd(c, k, QCHUNK, cg_i64(c, 0)), QCHUNK);
+  cg_for_end(c, &kl);
 }
 
 void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef dst) {
@@ -614,20 +646,23 @@ void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef ds
     scale = quant_load_param(c, q->scales, q->scales_f16, at, QCHUNK);
     if (q->zeros) zero = quant_load_param(c, q->zeros, q->zeros_f16, at, QCHUNK);
   }
-  cg_loop kl;
-  LLVMValueRef k = cg_for_begin(c, &kl, 0, q->K, 1);
-  LLVMValueRef byte = cg_madd(c, cg_madd(c, p, q->K, k), 2 * q->bits, cg_i64(c, 0));
-  LLVMValueRef x = extract16(c, cg_gep(c, c->i8, q->packed, byte), q->bits, q->sym);
-  LLVMValueRef s = scale, z = zero;
-  if (!q->codebook && !q->per_tensor && q->groups > 1) {
-    LLVMValueRef grp = LLVMBuildUDiv(c->b, k, cg_i64(c, q->gs), "");
-    LLVMValueRef at = cg_madd(c, cg_madd(c, p, q->groups, grp), QCHUNK, cg_i64(c, 0));
-    s = quant_load_param(c, q->scales, q->scales_f16, at, QCHUNK);
-    if (q->zeros) z = quant_load_param(c, q->zeros, q->zeros_f16, at, QCHUNK);
+  if (q->codebook || q->per_tensor || q->groups == 1) {
+    panel_range(c, q, p, cg_i64(c, 0), q->K, scale, zero, tbase, lut, dst);
+  } else {
+    /* Groups of gs k, the last one shorter: parameters loaded per group. */
+    int64_t full = q->K / q->gs, tail = q->K % q->gs;
+    for (int part = 0; part < 2; part++) {
+      if ((part == 0 && full == 0) || (part == 1 && tail == 0)) continue;
+      cg_loop gl;
+      LLVMValueRef grp = part == 0 ? cg_for_begin(c, &gl, 0, full, 1) : cg_i64(c, full);
+      LLVMValueRef at = cg_madd(c, cg_madd(c, p, q->groups, grp), QCHUNK, cg_i64(c, 0));
+      LLVMValueRef s = quant_load_param(c, q->scales, q->scales_f16, at, QCHUNK);
+      LLVMValueRef z = q->zeros ? quant_load_param(c, q->zeros, q->zeros_f16, at, QCHUNK) : NULL;
+      panel_range(c, q, p, cg_madd(c, grp, q->gs, cg_i64(c, 0)), part == 0 ? q->gs : tail, s, z,
+                  NULL, lut, dst);
+      if (part == 0) cg_for_end(c, &gl);
+    }
   }
-  cg_storef(c, chunk_value(c, q, x, s, z, tbase, lut), dst, cg_madd(c, k, QCHUNK, cg_i64(c, 0)),
-            QCHUNK);
-  cg_for_end(c, &kl);
   if (q->outliers) add_outliers(c, q, p, dst);
 }
 
