@@ -439,6 +439,22 @@ static void c_depthwise(sbuf *b) {
   conv_graph(b, "[1,8,12,12]", 8, 1, 3, "group = 8 : int, pads = [1, 1, 1, 1] : ints",
              "[1,8,12,12]");
 }
+static void c_1d(sbuf *b) {
+  int64_t wd[3] = {6, 8, 5}, bd[1] = {6};
+  sb_const(b, "w", wd, 3, 0.5f);
+  sb_const(b, "b", bd, 1, 0.5f);
+  sb_printf(b, "  input %%x : f32[2,8,30]\n"
+               "  %%y : f32[2,6,15] = Conv(%%x, %%w, %%b) {pads = [2, 2] : ints, strides = [2] : "
+               "ints}\n  output %%y\n");
+}
+static void m_batched4(sbuf *b) {
+  int64_t wd[2] = {100, 24}, bd[1] = {24};
+  sb_const(b, "w", wd, 2, 0.3f);
+  sb_const(b, "b", bd, 1, 1.0f);
+  sb_printf(b, "  input %%x : f32[2,3,5,100]\n"
+               "  %%m : f32[2,3,5,24] = MatMul(%%x, %%w)\n"
+               "  %%y : f32[2,3,5,24] = Add(%%m, %%b)\n  output %%y\n");
+}
 static void g_transb(sbuf *b) {
   int64_t wd[2] = {40, 200}, bd[1] = {40};
   sb_const(b, "w", wd, 2, 0.3f);
@@ -483,11 +499,13 @@ static const layer_case layers[] = {
     {"conv stride 2", c_strided, 0, 0, 1, 1, 0},
     {"conv group 2", c_grouped, 0, 0, 1, 2, 0},
     {"conv depthwise", c_depthwise, 0, 0, 0, 8, 1},
+    {"conv 1-D stride 2 pad 2", c_1d, 0, 0, 1, 1, 0},
     {"gemm transB=1", g_transb, 1, 0, 0, 1, 1},
     {"gemm transB=0 alpha beta C", g_plain, 1, 1, 0, 1, 0},
     {"gemm transA=1, C per row", g_transa, 1, 0, 0, 1, 0},
     {"matmul 2-D", m_plain, 1, 1, 0, 1, 0},
     {"matmul batched A + add", m_batched, 1, 1, 0, 1, 1},
+    {"matmul two batch dims + add", m_batched4, 1, 1, 0, 1, 0},
 };
 
 static const qspec specs[] = {
