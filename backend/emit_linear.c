@@ -1162,8 +1162,10 @@ static void pack_panel(cg *c, const conv_gemm *cv, LLVMValueRef img, int64_t Hp,
  * on it. */
 static void conv_panels(cg *c, conv_gemm *cv) {
   const conv_geom *g = cv->g;
-  /* Decoded QUANT/CODEBOOK rows are reused over QUANT_PANEL_NR pixels. */
+  /* Decoded QUANT/CODEBOOK rows are reused over up to QUANT_PANEL_NR
+   * pixels (while the panel stays within 256 KiB). */
   int64_t Hp, Wp, pw = cv->sp ? SPARSE_NB : cv->q ? QUANT_PANEL_NR : GEMM_NR;
+  while (cv->q && pw > GEMM_NR && cv->K * pw * 4 > CONV_IM2COL_MAX_BYTES) pw /= 2;
   LLVMValueRef img = conv_image(c, cv, &Hp, &Wp);
   LLVMValueRef panel = cg_scratch(c, cv->K * pw * 4);
   LLVMValueRef out = conv_out(c, cv);
