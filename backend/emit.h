@@ -70,6 +70,7 @@ typedef struct quant_w {
   int kn;     /* the IR stores the weight as [K][R] */
   int64_t R, K, kp, panels;
   int bits, sym, codebook, scaled, per_tensor;
+  int per_k;          /* CODEBOOK on the B side: one codebook per reduction index */
   int64_t gs, groups; /* scale groups: gs consecutive k of a channel */
   LLVMValueRef packed, scales, zeros, table;
   int scales_f16, zeros_f16, table_f16;

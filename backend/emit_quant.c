@@ -26,8 +26,9 @@
  * are bit for bit those of pare_weight_decode). CODEBOOK indices look up
  * the codebook (times the channel's scale when scaled): with AVX2 and at
  * most 16 entries shared by the chunk's lanes (per layer, scaled, or any
- * A-side row) from two registers by vpermps, else by a gather (B-side
- * per-channel codebooks, whose 16 lanes read 16 codebooks; wider indices).
+ * A-side row, or a B side with one codebook per reduction index k) from
+ * two registers by vpermps, else by a gather (B-side per-channel
+ * codebooks, whose 16 lanes read 16 codebooks; wider indices).
  *
  * Cost: each weight is decoded once per kernel call (B side: once per
  * 16-column panel, then run for every row of A and every batch; A side:
@@ -240,9 +241,13 @@ static int classify(cg *c, int v, quant_w *q) {
   if (q->codebook) {
     int64_t entries = (int64_t)1 << e->bits;
     q->scaled = e->scales != NULL && e->axis >= 0;
-    if (e->axis >= 0 && e->axis != natural) return 0;
+    /* One codebook per reduction index k of a 2-D B (the cluster pass's
+     * per-input-row codebooks of a [K, N] head whose columns are short):
+     * a chunk's 16 lanes share the codebook of their k. */
+    q->per_k = q->b_side && !q->scaled && val->shape.rank == 2 && e->axis == (q->kn ? 0 : 1);
+    if (e->axis >= 0 && e->axis != natural && !q->per_k) return 0;
     q->per_tensor = e->axis < 0;
-    int64_t tables = q->per_tensor || q->scaled ? 1 : q->R;
+    int64_t tables = q->per_tensor || q->scaled ? 1 : q->per_k ? q->K : q->R;
     if (!param_ok(e->codebook, tables * entries)) return 0;
     if (q->scaled && !param_ok(e->scales, q->R)) return 0;
     return 1;
@@ -616,6 +621,20 @@ static void panel_range(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef k0
   LLVMValueRef k = cg_add(c, k0, cg_for_begin(c, &kl, 0, count, 1));
   LLVMValueRef byte = cg_madd(c, cg_madd(c, p, q->K, k), 2 * q->bits, cg_i64(c, 0));
   LLVMValueRef x = extract16(c, cg_gep(c, c->i8, q->packed, byte), q->bits, q->sym);
+  LLVMValueRef klut[2];
+  if (q->per_k) {
+    /* Row k's codebook: in registers, or the gather's offset. */
+    LLVMValueRef at = cg_madd(c, k, (int64_t)1 << q->bits, cg_i64(c, 0));
+    lut_load(c, q, at, klut);
+    lut = klut;
+    if (!klut[0]) {
+      LLVMTypeRef vt = LLVMVectorType(c->i32, QCHUNK);
+      LLVMValueRef v =
+          LLVMBuildInsertElement(c->b, LLVMGetUndef(vt), LLVMBuildTrunc(c->b, at, c->i32, ""),
+                                 LLVMConstInt(c->i32, 0, 0), "");
+      tbase = LLVMBuildShuffleVector(c->b, v, LLVMGetUndef(vt), LLVMConstNull(vt), "");
+    }
+  }
   cg_storef(c, chunk_value(c, q, x, scale, zero, tbase, lut), dst,
             cg_madd(c, k, QCHUNK, cg_i64(c, 0)), QCHUNK);
   cg_for_end(c, &kl);
@@ -630,7 +649,7 @@ void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef ds
     if (q->scaled)
       scale = quant_load_param(c, q->scales, q->scales_f16, cg_madd(c, p, QCHUNK, cg_i64(c, 0)),
                                QCHUNK);
-    if (!q->per_tensor && !q->scaled) {
+    if (!q->per_tensor && !q->scaled && !q->per_k) {
       /* Lane j reads channel min(16p + j, R - 1)'s codebook (padded lanes
        * are never read by the GEMM). */
       int64_t lanes[QCHUNK];

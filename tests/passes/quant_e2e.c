@@ -20,7 +20,8 @@
  * channel and symmetric 2/3/4/8 (the widths other than 4 on one layer of
  * each kernel path: conv, depthwise, Gemm, batched MatMul), groups of 16/32/64/128 along K (K not a
  * multiple), f16 scales and zero points, per tensor, outliers, and
- * codebooks per layer, per channel, scaled shared, and with f16 entries.
+ * codebooks per layer, per channel, scaled shared, per input row (Gemm/
+ * MatMul), and with f16 entries.
  * With --model, every constant Conv/Gemm/MatMul weight of the model is
  * RTN-encoded (default 4 bits, symmetric per channel), the first N sets
  * of DIR run through both engines, and the object's weight bytes must
@@ -96,7 +97,8 @@ static void sb_const(sbuf *b, const char *name, const int64_t *dims, int rank, f
 /* -------------------------------------------------------------- encoders */
 
 /* What to encode a weight as. */
-typedef enum { CB_NONE = 0, CB_LAYER, CB_CHANNEL, CB_SCALED } cb_form;
+/* CB_ROW: one codebook per reduction index of a 2-D Gemm/MatMul weight. */
+typedef enum { CB_NONE = 0, CB_LAYER, CB_CHANNEL, CB_SCALED, CB_ROW } cb_form;
 
 typedef struct qspec {
   const char *name;
@@ -246,8 +248,10 @@ static int cmp_desc(const void *a, const void *b) {
 static int encode_value(pare_value *val, int axis, const qspec *q, pare_err *err) {
   const float *w = val->init->data;
   int64_t numel = pare_tensor_numel(val->init);
+  qspec rq = *q;
+  if (q->cb == CB_ROW) rq.cb = CB_CHANNEL, axis = 1 - axis; /* the other axis of [K, N] / [N, K] */
   pare_encoding *e =
-      q->cb ? encode_codebook(w, &val->shape, axis, q) : encode_quant(w, &val->shape, axis, q);
+      q->cb ? encode_codebook(w, &val->shape, axis, &rq) : encode_quant(w, &val->shape, axis, q);
   pare_tensor *dec = pare_weight_decode(e, &val->shape, err);
   if (!dec) {
     pare_encoding_free(e);
@@ -534,6 +538,8 @@ static const qspec specs[] = {
     {"codebook 4-bit scaled shared f16", 4, 0, 0, 0, 1, 0, CB_SCALED, 1},
     {"codebook 2-bit per channel f16", 2, 0, 0, 0, 1, 0, CB_CHANNEL, 1},
     {"codebook 5-bit scaled + outliers", 5, 0, 0, 0, 0, 10, CB_SCALED, 1},
+    {"codebook 4-bit per input row", 4, 0, 0, 0, 0, 0, CB_ROW, 1},
+    {"codebook 6-bit per input row f16", 6, 0, 0, 0, 1, 0, CB_ROW, 1},
 };
 
 static pare_graph *build(const layer_case *lc, pare_err *err) {
@@ -575,6 +581,7 @@ static void run_synthetic(void) {
     pare_graph_free(g0);
     for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
       if (!specs[s].every_layer && !lc->sweep) continue;
+      if (specs[s].cb == CB_ROW && !lc->b_side) continue; /* Gemm/MatMul only */
       char label[256];
       snprintf(label, sizeof label, "%s, %s", lc->name, specs[s].name);
       pare_graph *g = build(lc, &err);
