@@ -459,6 +459,9 @@ static void m_batched4(sbuf *b) {
                "  %%m : f32[2,3,5,24] = MatMul(%%x, %%w)\n"
                "  %%y : f32[2,3,5,24] = Add(%%m, %%b)\n  output %%y\n");
 }
+static void c_depthwise_mult(sbuf *b) {
+  conv_graph(b, "[1,4,11,11]", 8, 1, 3, "group = 4 : int, strides = [2, 2] : ints", "[1,8,5,5]");
+}
 static void g_transb(sbuf *b) {
   int64_t wd[2] = {40, 200}, bd[1] = {40};
   sb_const(b, "w", wd, 2, 0.3f);
@@ -503,6 +506,7 @@ static const layer_case layers[] = {
     {"conv stride 2", c_strided, 0, 0, 1, 1, 0},
     {"conv group 2", c_grouped, 0, 0, 1, 2, 0},
     {"conv depthwise", c_depthwise, 0, 0, 0, 8, 1},
+    {"conv depthwise x2 stride 2", c_depthwise_mult, 0, 0, 0, 4, 0},
     {"conv 1-D stride 2 pad 2", c_1d, 0, 0, 1, 1, 0},
     {"gemm transB=1", g_transb, 1, 0, 0, 1, 1},
     {"gemm transB=0 alpha beta C", g_plain, 1, 1, 0, 1, 0},
