@@ -34,26 +34,28 @@
  * 16-column panel, then run for every row of A and every batch; A side:
  * once per 6-row panel, run for every column of B) - except on the
  * implicit-im2col conv path (im2col over 256 KiB), where the B panels are
- * built QUANT_PANEL_NR = 64 pixels at a time and the rows are decoded per
+ * built QUANT_PANEL_NR = 64 pixels at a time (fewer when K * 64 floats
+ * would pass 256 KiB) and the rows are decoded per
  * such panel: decode there costs about 1/64 of the block's FMA work per
  * weight decoded. Scratch is one panel (B: 64*K bytes, A: 24*Kp). The
- * decode is 16 lanes wide: a 16-bit byte shuffle pair, shift, mask and
- * convert per 16 weights (~10 instructions), measured (AMD EPYC Zen 3,
- * medians of 30 JIT runs, quant_e2e --bench) on MatMul 1x1024x1024:
- * fp32 0.19 ms, 4-bit 0.16, 2-bit 0.15, codebook-4 scaled 0.21, per
- * channel (gather) 0.8; 64x1024x1024: fp32 6.7 ms, 4-bit 1.6 (the dense
- * B is read in place with a 4 KiB row stride; the decoded panel is
- * contiguous); conv 3x3 64->64 56x56 (panels): fp32 6.8-7.0 ms, 4-bit
- * 7.1, 2-bit 6.8, codebook-4 3.3-6.3; conv 1x1 128->128 28x28: fp32
- * 0.33-0.35 ms, 4-bit 0.44, codebook-4 0.47 (wall time, a loaded
- * machine; CPU time after loading grouped parameters once per group:
- * gemv fp32 0.19 / 4-bit g32 f16 0.15 ms, conv 1x1 0.33 / 0.38). Whole
- * models (CPU time, medians of 30 runs, fp32 / encoded, every Conv/Gemm/
- * MatMul weight encoded): MNIST CNN batch 100 ~15.5 / 15.5 ms (8-bit),
- * 13.2 / 12.1 (4-bit), 14.8 / 15.8 (2-bit), 15.8 / 15.8 (codebook-4 per
- * channel), 16.6 / 15.6 (scaled); PP-OCRv4 rec 1x3x48x320 17.9 / 18.6
- * (8-bit), 19.5 / 18.9 (4-bit), 19.3 / 18.5 (2-bit), 19.4 / 19.6 and
- * 18.8 / 20.3 (codebooks): low-bit runs at fp32 speed within the noise.
+ * decode is 16 lanes wide: a byte shuffle pair, shift, mask and convert
+ * per 16 weights (~10 instructions); grouped parameters are loaded once
+ * per group. Measured (AMD EPYC Zen 3, CPU time, medians of 30 JIT runs,
+ * pare_quant_e2e --bench; fp32 / 8-bit / 4-bit / 4-bit g32 asym f16 /
+ * 2-bit / codebook-4 scaled / codebook-4 per channel, ms):
+ *   MatMul 1x1024x1024    0.19 / 0.12 / 0.15 / 0.15 / 0.15 / 0.21 / 0.53
+ *   MatMul 64x1024x1024   2.29 / 1.26 / 1.27 / 1.43 / 1.39 / 1.50 / 1.82
+ *   conv 3x3 64ch 56x56   2.63 / 2.68 / 2.54 / 2.83 / 2.57 / 2.63 / 2.61
+ *   conv 1x1 128ch 28x28  0.33 / 0.33 / 0.35 / 0.38 / 0.34 / 0.37 / 0.40
+ * (the 64-row MatMul gains because the dense kernel reads B in place with
+ * a 4 KiB row stride while a decoded panel is contiguous; the gathers of
+ * B-side per-channel codebooks are what stays slow for one row of A).
+ * Whole models, every Conv/Gemm/MatMul weight encoded (pare_quant_e2e
+ * --model --time 30, fp32 / encoded CPU ms, +-10% run to run on this
+ * shared machine): MNIST CNN batch 100 at 8/4/2 bits 15.5/15.5,
+ * 13.2/12.1, 14.8/15.8, codebook-4 per channel 15.8/15.8, scaled
+ * 16.6/15.6; PP-OCRv4 rec 1x3x48x320 17.9/18.6, 19.5/18.9, 19.3/18.5,
+ * 19.4/19.6, 18.8/20.3: low-bit weights run at fp32 speed.
  *
  * Parameters. Scales and zero points per tensor stay as the encoding has
  * them (a scalar). Per channel (and per group of gs consecutive k of a
@@ -68,7 +70,8 @@
  * pointers, i32 offsets into the decoded scratch and f32 values, so
  * 4 * (panels or rows + 1) + 8 * nnz bytes.
  *
- * Forms the kernels do not take (another channel axis, per-tensor groups
+ * Forms the kernels do not take (another channel axis, but for codebooks
+ * per reduction index on the B side; per-tensor groups
  * that do not align with rows, A-side groups not a multiple of 16, f64
  * parameters) are compiled from the dense tensor as before.
  */
