@@ -71,6 +71,7 @@ typedef struct quant_w {
   int64_t R, K, kp, panels;
   int bits, sym, codebook, scaled, per_tensor;
   int per_k;          /* CODEBOOK on the B side: one codebook per reduction index */
+  int b_rows;         /* B side stored as channel rows [16 * panels][kp] (per-channel codebooks) */
   int64_t gs, groups; /* scale groups: gs consecutive k of a channel */
   LLVMValueRef packed, scales, zeros, table;
   int scales_f16, zeros_f16, table_f16;

@@ -282,7 +282,12 @@ static int weight_setup(cg *c, int v, quant_w *q, pare_err *err) {
   int b = q->bits;
   q->kp = (q->K + QCHUNK - 1) / QCHUNK * QCHUNK;
   q->panels = (q->R + QCHUNK - 1) / QCHUNK;
-  int64_t fields = q->b_side ? q->panels * QCHUNK * q->K : q->R * q->kp;
+  /* B-side per-channel codebooks keep the A side's rows (see
+   * decode_panel_rows), padded to whole panels. */
+  q->b_rows = q->b_side && q->codebook && !q->per_tensor && !q->scaled && !q->per_k;
+  int64_t fields = q->b_rows   ? q->panels * QCHUNK * q->kp
+                   : q->b_side ? q->panels * QCHUNK * q->K
+                               : q->R * q->kp;
   size_t bytes = (size_t)(fields / QCHUNK * 2 * b);
   uint8_t *bits = calloc(bytes + 1, 1);
   if (!bits) return pare_errf(err, "out of memory");
@@ -290,7 +295,8 @@ static int weight_setup(cg *c, int v, quant_w *q, pare_err *err) {
   for (int64_t r = 0; r < q->R; r++)
     for (int64_t k = 0; k < q->K; k++) {
       uint32_t x = get_bits(src, e->packed->nbytes, elem(q, r, k), b);
-      int64_t at = q->b_side ? (r / QCHUNK * q->K + k) * QCHUNK + r % QCHUNK : r * q->kp + k;
+      int64_t at =
+          q->b_side && !q->b_rows ? (r / QCHUNK * q->K + k) * QCHUNK + r % QCHUNK : r * q->kp + k;
       put_bits(bits, at, b, x);
     }
   snprintf(name, sizeof name, "%s.%s", vname, q->codebook ? "indices" : "packed");
@@ -643,7 +649,66 @@ static void panel_range(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef k0
   cg_for_end(c, &kl);
 }
 
+/* Transposes the 16x16 tile v[i][j] in place: four stages, stage d
+ * swapping bit d of the row and column indices (64 shuffles). */
+static void transpose16(cg *c, LLVMValueRef *v) {
+  for (int d = 1; d < QCHUNK; d *= 2) {
+    LLVMValueRef lo[QCHUNK], hi[QCHUNK];
+    for (int k = 0; k < QCHUNK; k++) {
+      lo[k] = LLVMConstInt(c->i32, (unsigned)(k & d ? QCHUNK + k - d : k), 0);
+      hi[k] = LLVMConstInt(c->i32, (unsigned)(k & d ? QCHUNK + k : k + d), 0);
+    }
+    LLVMValueRef ml = LLVMConstVector(lo, QCHUNK), mh = LLVMConstVector(hi, QCHUNK);
+    for (int i = 0; i < QCHUNK; i++) {
+      if (i & d) continue;
+      LLVMValueRef a = v[i], b = v[i + d];
+      v[i] = LLVMBuildShuffleVector(c->b, a, b, ml, "");
+      v[i + d] = LLVMBuildShuffleVector(c->b, a, b, mh, "");
+    }
+  }
+}
+
+/* A per-channel codebook on the B side: the 16 lanes of a [K][16] panel
+ * row would read 16 codebooks (a gather). Instead the indices are stored
+ * by channel rows like the A side's, each channel's 16-k chunk is looked
+ * up in its own codebook (in registers), and 16 such chunks are transposed
+ * into 16 panel rows. */
+static void decode_panel_rows(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef dst) {
+  int64_t chunks = q->kp / QCHUNK, entries = (int64_t)1 << q->bits;
+  cg_loop kl;
+  LLVMValueRef kc = cg_for_begin(c, &kl, 0, chunks, 1);
+  LLVMValueRef v[QCHUNK];
+  for (int j = 0; j < QCHUNK; j++) {
+    LLVMValueRef n = cg_madd(c, p, QCHUNK, cg_i64(c, j));
+    /* Rows past R are zero indices into the last channel's codebook. */
+    LLVMValueRef last = cg_i64(c, q->R - 1);
+    LLVMValueRef t =
+        LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSGT, n, last, ""), last, n, "");
+    LLVMValueRef byte = cg_madd(c, cg_madd(c, n, chunks, kc), 2 * q->bits, cg_i64(c, 0));
+    LLVMValueRef x = extract16(c, cg_gep(c, c->i8, q->packed, byte), q->bits, q->sym);
+    LLVMValueRef at = cg_madd(c, t, entries, cg_i64(c, 0)), lut[2], tbase = NULL;
+    lut_load(c, q, at, lut);
+    if (!lut[0]) {
+      LLVMTypeRef vt = LLVMVectorType(c->i32, QCHUNK);
+      LLVMValueRef s =
+          LLVMBuildInsertElement(c->b, LLVMGetUndef(vt), LLVMBuildTrunc(c->b, at, c->i32, ""),
+                                 LLVMConstInt(c->i32, 0, 0), "");
+      tbase = LLVMBuildShuffleVector(c->b, s, LLVMGetUndef(vt), LLVMConstNull(vt), "");
+    }
+    v[j] = chunk_value(c, q, x, NULL, NULL, tbase, lut);
+  }
+  transpose16(c, v);
+  for (int i = 0; i < QCHUNK; i++)
+    cg_storef(c, v[i], dst, cg_madd(c, kc, QCHUNK * QCHUNK, cg_i64(c, i * QCHUNK)), QCHUNK);
+  cg_for_end(c, &kl);
+  if (q->outliers) add_outliers(c, q, p, dst);
+}
+
 void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef dst) {
+  if (q->b_rows) {
+    decode_panel_rows(c, q, p, dst);
+    return;
+  }
   int64_t entries = (int64_t)1 << q->bits;
   LLVMValueRef scale = NULL, zero = NULL, tbase = NULL, lut[2] = {NULL, NULL};
   if (q->codebook) {
@@ -741,7 +806,7 @@ static void gemm_b_panel(cg *c, const gemm_desc *d, const quant_w *q, LLVMValueR
 
 void quant_gemm_b(cg *c, const gemm_desc *d, const quant_w *q, int64_t batches, int64_t a_stride,
                   int64_t c_stride) {
-  LLVMValueRef panel = cg_scratch(c, d->K * QCHUNK * 4);
+  LLVMValueRef panel = cg_scratch(c, q->kp * QCHUNK * 4);
   int64_t full = d->N / QCHUNK;
   if (full > 0) {
     cg_loop pl;

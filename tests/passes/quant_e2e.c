@@ -304,6 +304,7 @@ static int encode_value(pare_value *val, int axis, const qspec *q, pare_err *err
  * rows of R channels over K, the B side as 16-channel panels. */
 typedef struct layer_form {
   int b_side;
+  int kn; /* stored [K][R] */
   int64_t R, K;
   int64_t dense; /* bytes of the fp32 array the dense kernel emits */
 } layer_form;
@@ -316,7 +317,11 @@ static int64_t esize(const pare_tensor *t) {
  * pare_encoding_bytes(e). */
 static int64_t form_bytes(const pare_encoding *e, const layer_form *f, int64_t *padding) {
   int64_t kp = (f->K + 15) / 16 * 16, panels = (f->R + 15) / 16, b = e->bits;
-  int64_t total = f->b_side ? panels * f->K * 2 * b : f->R * kp / 16 * 2 * b;
+  /* B-side per-channel codebooks keep channel rows, padded to panels. */
+  int b_rows = f->b_side && e->kind == PARE_ENC_CODEBOOK && !e->scales && e->axis == f->kn;
+  int64_t total = b_rows      ? panels * kp * 2 * b
+                  : f->b_side ? panels * f->K * 2 * b
+                              : f->R * kp / 16 * 2 * b;
   int lanes = f->b_side && !(e->kind == PARE_ENC_QUANT && e->axis < 0);
   if (e->kind == PARE_ENC_QUANT) {
     const pare_tensor *ps[2] = {e->scales, e->symmetric ? NULL : e->zeros};
@@ -597,7 +602,7 @@ static void run_synthetic(void) {
         continue;
       }
       const pare_value *val = g->values[v];
-      layer_form f = {.b_side = lc->b_side};
+      layer_form f = {.b_side = lc->b_side, .kn = lc->kn};
       int64_t numel = pare_tensor_numel(val->init);
       f.R = lc->kn ? val->shape.dims[1] : val->shape.dims[0];
       f.K = numel / f.R;
@@ -755,7 +760,7 @@ static int run_model(const char *model, const char *data, int sets, int bits, in
         val->shape.rank < 2 || (mm && val->shape.rank != 2))
       continue;
     int kn = mm || (gemm && !pare_attr_int(nd, "transB", 0));
-    layer_form f = {.b_side = !conv};
+    layer_form f = {.b_side = !conv, .kn = kn};
     int64_t numel = pare_tensor_numel(val->init);
     f.R = kn ? val->shape.dims[1] : val->shape.dims[0], f.K = numel / f.R;
     q.group = group > 0 && f.K > group ? group : 0;
