@@ -17,7 +17,11 @@
  *   B side (Gemm/MatMul, the vector operand): panel p is K chunks, chunk
  *     k holding W[16p .. 16p+16)[k]; a panel is decoded into scratch
  *     [K][16] and the GEMM runs all the rows of A on it. Padding:
- *     (16 * ceil(R/16) - R) * K fields.
+ *     (16 * ceil(R/16) - R) * K fields. Per-channel codebooks on the B
+ *     side are stored by rows like the A side's (R padded to whole
+ *     panels: 16 * ceil(R/16) * Kp fields): a panel's 16 channels are
+ *     each looked up in their own codebook 16 k at a time and transposed
+ *     16x16 into the panel.
  * Decoding a chunk: the 2b bytes are loaded as one vector, two byte
  * shuffles fetch each lane's low and high byte (constant masks: lane j's
  * field starts at bit j*b), then a variable shift and a mask isolate the
@@ -26,9 +30,9 @@
  * are bit for bit those of pare_weight_decode). CODEBOOK indices look up
  * the codebook (times the channel's scale when scaled): with AVX2 and at
  * most 16 entries shared by the chunk's lanes (per layer, scaled, or any
- * A-side row, or a B side with one codebook per reduction index k) from
- * two registers by vpermps, else by a gather (B-side per-channel
- * codebooks, whose 16 lanes read 16 codebooks; wider indices).
+ * A-side or B-side channel row, or a B side with one codebook per
+ * reduction index k) from two registers by vpermps, else (wider indices,
+ * no AVX2) by a gather.
  *
  * Cost: each weight is decoded once per kernel call (B side: once per
  * 16-column panel, then run for every row of A and every batch; A side:
@@ -43,13 +47,14 @@
  * per group. Measured (AMD EPYC Zen 3, CPU time, medians of 30 JIT runs,
  * pare_quant_e2e --bench; fp32 / 8-bit / 4-bit / 4-bit g32 asym f16 /
  * 2-bit / codebook-4 scaled / codebook-4 per channel, ms):
- *   MatMul 1x1024x1024    0.19 / 0.12 / 0.15 / 0.15 / 0.15 / 0.21 / 0.53
+ *   MatMul 1x1024x1024    0.19 / 0.12 / 0.15 / 0.15 / 0.15 / 0.21 / 0.25
  *   MatMul 64x1024x1024   2.29 / 1.26 / 1.27 / 1.43 / 1.39 / 1.50 / 1.82
  *   conv 3x3 64ch 56x56   2.63 / 2.68 / 2.54 / 2.83 / 2.57 / 2.63 / 2.61
  *   conv 1x1 128ch 28x28  0.33 / 0.33 / 0.35 / 0.38 / 0.34 / 0.37 / 0.40
  * (the 64-row MatMul gains because the dense kernel reads B in place with
- * a 4 KiB row stride while a decoded panel is contiguous; the gathers of
- * B-side per-channel codebooks are what stays slow for one row of A).
+ * a 4 KiB row stride while a decoded panel is contiguous; B-side
+ * per-channel codebooks took 0.53 ms on the gemv with a 16-codebook
+ * gather per chunk, before the row layout and transpose).
  * Whole models, every Conv/Gemm/MatMul weight encoded (pare_quant_e2e
  * --model --time 30, fp32 / encoded CPU ms, +-10% run to run on this
  * shared machine): MNIST CNN batch 100 at 8/4/2 bits 15.5/15.5,

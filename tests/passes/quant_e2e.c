@@ -8,20 +8,24 @@
  *                  [--codebook layer|channel|scaled] [--time REPEAT] [--save OUT.pir]
  *
  * --synthetic builds small Conv (1x1 direct, 3x3 padded whole im2col,
- * implicit-im2col panels, strided, grouped, depthwise), Gemm (transB 0/1,
- * transA, general and per-row C) and MatMul (2-D, batched A) graphs, encodes the weight with the
- * tiny round-to-nearest and uniform-codebook encoders below (test code only: the real passes live
- * in passes/), and checks (1) that the JIT's outputs agree with the interpreter's within 1e-4 of
- * the output's magnitude and (2) that the object's weight bytes are exactly those of the kernels'
- * form: the unencoded graph's bytes minus the dense kernel's fp32 array,
- * plus pare_encoding_bytes of the encoding plus the padding emit_quant.c
- * documents (chunks of 16 fields, B-side parameters per 16-lane panel,
- * i32 outlier runs). Encodings: every bit width 1..8 asymmetric per
- * channel and symmetric 2/3/4/8 (the widths other than 4 on one layer of
- * each kernel path: conv, depthwise, Gemm, batched MatMul), groups of 16/32/64/128 along K (K not a
- * multiple), f16 scales and zero points, per tensor, outliers, and
- * codebooks per layer, per channel, scaled shared, per input row (Gemm/
- * MatMul), and with f16 entries.
+ * implicit-im2col panels, strided, grouped, depthwise with and without a
+ * multiplier, 1-D), Gemm (transB 0/1, transA, general and per-row C) and
+ * MatMul (2-D, batched A with one and two batch dims) graphs, encodes the
+ * weight with the tiny round-to-nearest and uniform-codebook encoders
+ * below (test code only: the real passes live in passes/), and checks
+ * (1) that the JIT's outputs agree with the interpreter's within 1e-4 of
+ * the output's magnitude and (2) that the object's weight bytes are
+ * exactly those of the kernels' form: the unencoded graph's bytes minus
+ * the dense kernel's fp32 array, plus pare_encoding_bytes of the encoding
+ * plus the padding emit_quant.c documents (chunks of 16 fields, B-side
+ * parameters per 16-lane panel, i32 outlier runs). Encodings: every bit
+ * width 1..8 asymmetric per channel and symmetric 2/3/4/8 (the widths
+ * other than 4 on one layer of each kernel path: conv, depthwise, Gemm,
+ * batched MatMul), groups of 16/32/64/128 along K (K not a multiple),
+ * f16 scales and zero points, per tensor, outliers, and codebooks per
+ * layer, per channel, scaled shared, per input row (Gemm/MatMul), and
+ * with f16 entries. --bench REPEAT prints CPU-time medians of larger
+ * layers, fp32 against encodings.
  * With --model, every constant Conv/Gemm/MatMul weight of the model is
  * RTN-encoded (default 4 bits, symmetric per channel), the first N sets
  * of DIR run through both engines, and the object's weight bytes must
