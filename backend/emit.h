@@ -61,6 +61,47 @@ pare_tensor *gemm_pack_a(const float *a, int64_t M, int64_t K, int64_t lda, int6
 pare_tensor *gemm_pack_b(const float *b, int64_t K, int64_t N, int64_t ldb, int64_t b_cs,
                          pare_err *err);
 
+/* QUANT / CODEBOOK weights (emit_quant.c): the kernels' form of a weight
+ * viewed as W[r][k] (R output channels, reduction K), decoded a panel at
+ * a time into scratch for the fp32 microkernel. */
+typedef struct quant_w {
+  const pare_encoding *e;
+  int b_side; /* B panels [ceil(R/16)][K][16], else A rows [R][kp] */
+  int kn;     /* the IR stores the weight as [K][R] */
+  int64_t R, K, kp, panels;
+  int bits, sym, codebook, scaled, per_tensor;
+  int per_k;          /* CODEBOOK on the B side: one codebook per reduction index */
+  int b_rows;         /* B side stored as channel rows [16 * panels][kp] (per-channel codebooks) */
+  int64_t gs, groups; /* scale groups: gs consecutive k of a channel */
+  LLVMValueRef packed, scales, zeros, table;
+  int scales_f16, zeros_f16, table_f16;
+  int64_t table_n;
+  int outliers;
+  LLVMValueRef o_ptr, o_off, o_val;
+} quant_w;
+
+/* Pixels per implicit-im2col panel of a conv with such a weight: the row
+ * panels are decoded once per panel, so wider than GEMM_NR amortizes it. */
+#define QUANT_PANEL_NR (4 * GEMM_NR)
+/* If value v has a QUANT or CODEBOOK encoding the kernels take, emits its
+ * kernel form (at the builder's position: the kernel entry) and returns 1;
+ * 0: compile it dense; PARE_ERR on failure. */
+int quant_weight(cg *c, int v, int b_side, int kn, int64_t R, int64_t K, quant_w *q, pare_err *err);
+/* Decodes rows [r0, r0+nr) (A side) into dst [nr][kp]. */
+void quant_decode_rows(cg *c, const quant_w *q, LLVMValueRef r0, int nr, LLVMValueRef dst);
+/* Decodes column panel p (B side) into dst [K][16]. */
+void quant_decode_panel(cg *c, const quant_w *q, LLVMValueRef p, LLVMValueRef dst);
+/* A float (n == 1) or <n x float> parameter load from f32 or f16 data. */
+LLVMValueRef quant_load_param(cg *c, LLVMValueRef base, int f16, LLVMValueRef idx, int n);
+/* d with A = rows [row0, row0 + d->M) of q: per row panel, decode and
+ * run the GEMM over all of B (d->A, a_packed, lda unused). */
+void quant_gemm_a(cg *c, const gemm_desc *d, const quant_w *q, LLVMValueRef row0);
+/* d with B = q: per column panel, decode and run the GEMM for all rows of
+ * A, in `batches` batches (A and C advanced by a_stride, c_stride; epi_b
+ * the batch). */
+void quant_gemm_b(cg *c, const gemm_desc *d, const quant_w *q, int64_t batches, int64_t a_stride,
+                  int64_t c_stride);
+
 /* Fusion (emit_fused.c). cg_fuse groups g's nodes and builds the planning
  * graph; cg_emit_group emits a standalone group's kernel. An anchor's
  * emitter calls cg_epilogue_begin in its entry block and passes every value

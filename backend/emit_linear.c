@@ -11,7 +11,8 @@
  * are stored. Weights with a SPARSE encoding (the prune pass) run on the
  * sparse kernels of "sparse GEMM" below when sparse enough, else on the
  * dense kernel over weights stored as bitmask + nonzeros ("compressed
- * dense weights").
+ * dense weights"). QUANT and CODEBOOK weights keep their packed form and
+ * are decoded a panel at a time by emit_quant.c.
  */
 #include "backend/cg.h"
 #include "backend/emit.h"
@@ -939,7 +940,8 @@ static LLVMValueRef bias_ptr(cg *c, const pare_node *nd, int i, int64_t n, pare_
 /* One output channel per (input channel, multiplier): out[co][oh][ow] =
  * bias[co] + sum_kh,kw w[co][kh][kw] * pad[ci][oh*sh+kh*dh][ow*sw+kw*dw], with
  * ow vectorized (deinterleaving loads for strides 2..4). */
-static int emit_depthwise(cg *c, const pare_node *nd, const conv_geom *g, pare_err *err) {
+static int emit_depthwise(cg *c, const pare_node *nd, const conv_geom *g, const quant_w *q,
+                          pare_err *err) {
   LLVMValueRef bias = bias_ptr(c, nd, 2, g->CO, err);
   if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && !bias) return PARE_ERR;
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
@@ -948,7 +950,8 @@ static int emit_depthwise(cg *c, const pare_node *nd, const conv_geom *g, pare_e
   /* Strided vector reads may run a few floats past a row: padded copy. */
   int padded = g->pt || g->pl || g->pb || g->pr || g->sw > 1;
   LLVMValueRef x = cg_value_ptr(c, nd->inputs[0]), y = cg_value_ptr(c, nd->outputs[0]);
-  LLVMValueRef w = cg_value_ptr(c, nd->inputs[1]);
+  /* A QUANT/CODEBOOK weight: each channel's taps decoded once per image. */
+  LLVMValueRef w = q ? cg_scratch(c, q->kp * 4) : cg_value_ptr(c, nd->inputs[1]);
   LLVMValueRef pad = padded ? cg_scratch(c, (Hp * Wp + 8 * CG_VW) * 4) : NULL;
   cg_loop nl, cl;
   LLVMValueRef n = cg_for_begin(c, &nl, 0, g->N, 1);
@@ -963,7 +966,8 @@ static int emit_depthwise(cg *c, const pare_node *nd, const conv_geom *g, pare_e
     LLVMValueRef co = cg_madd(c, ci, mult, cg_i64(c, mi));
     LLVMValueRef out =
         cg_gep(c, c->f32, y, cg_madd(c, cg_madd(c, n, g->CO, co), g->OH * g->OW, cg_i64(c, 0)));
-    LLVMValueRef wbase = cg_madd(c, co, g->KH * g->KW, cg_i64(c, 0));
+    LLVMValueRef wbase = q ? cg_i64(c, 0) : cg_madd(c, co, g->KH * g->KW, cg_i64(c, 0));
+    if (q) quant_decode_rows(c, q, co, 1, w);
     /* The channel's taps, loaded once. */
     LLVMValueRef taps[64];
     int ntaps = (int)(g->KH * g->KW);
@@ -1046,6 +1050,7 @@ typedef struct conv_gemm {
   LLVMValueRef A, x, y, bias, n, gi;
   int a_packed;
   const sparse_w *sp; /* the weight runs on the sparse kernel, or NULL */
+  const quant_w *q;   /* QUANT/CODEBOOK weight decoded per row panel, or NULL */
 } conv_gemm;
 
 static void conv_gemm_desc(cg *c, const conv_gemm *cv, gemm_desc *d) {
@@ -1120,6 +1125,8 @@ static void conv_whole(cg *c, conv_gemm *cv) {
   d.C = conv_out(c, cv);
   if (cv->sp)
     conv_sparse(c, cv, d.B, SPARSE_B_STRIDED, cv->P, cv->P, d.C, cg_i64(c, 0));
+  else if (cv->q)
+    quant_gemm_a(c, &d, cv->q, cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0)));
   else
     gemm_emit(c, &d);
 }
@@ -1155,7 +1162,10 @@ static void pack_panel(cg *c, const conv_gemm *cv, LLVMValueRef img, int64_t Hp,
  * on it. */
 static void conv_panels(cg *c, conv_gemm *cv) {
   const conv_geom *g = cv->g;
-  int64_t Hp, Wp, pw = cv->sp ? SPARSE_NB : GEMM_NR;
+  /* Decoded QUANT/CODEBOOK rows are reused over up to QUANT_PANEL_NR
+   * pixels (while the panel stays within 256 KiB). */
+  int64_t Hp, Wp, pw = cv->sp ? SPARSE_NB : cv->q ? QUANT_PANEL_NR : GEMM_NR;
+  while (cv->q && pw > GEMM_NR && cv->K * pw * 4 > CONV_IM2COL_MAX_BYTES) pw /= 2;
   LLVMValueRef img = conv_image(c, cv, &Hp, &Wp);
   LLVMValueRef panel = cg_scratch(c, cv->K * pw * 4);
   LLVMValueRef out = conv_out(c, cv);
@@ -1179,7 +1189,10 @@ static void conv_panels(cg *c, conv_gemm *cv) {
     LLVMValueRef p0 = cg_madd(c, oh, g->OW, ow0);
     d.C = cg_gep(c, c->f32, out, p0);
     d.epi_p0 = p0;
-    gemm_emit(c, &d);
+    if (cv->q)
+      quant_gemm_a(c, &d, cv->q, cg_madd(c, cv->gi, cv->COg, cg_i64(c, 0)));
+    else
+      gemm_emit(c, &d);
     if (part == 0) cg_for_end(c, &wl);
   }
   cg_for_end(c, &hl);
@@ -1254,7 +1267,11 @@ static int emit_conv(cg *c, int k, pare_err *err) {
   if (c->g->values[nd->inputs[1]]->dtype != PARE_F32) return pare_errf(err, "weights must be f32");
   const pare_tensor *wt = cg_const(c, nd->inputs[1]);
   int64_t Cg = g.C / g.G, COg = g.CO / g.G;
-  if (g.G == g.C && Cg == 1 && g.KH * g.KW <= 64 && g.G > 1) return emit_depthwise(c, nd, &g, err);
+  quant_w qw;
+  int quant = wt ? quant_weight(c, nd->inputs[1], 0, 0, g.CO, Cg * g.KH * g.KW, &qw, err) : 0;
+  if (quant < 0) return PARE_ERR;
+  if (g.G == g.C && Cg == 1 && g.KH * g.KW <= 64 && g.G > 1)
+    return emit_depthwise(c, nd, &g, quant ? &qw : NULL, err);
   LLVMValueRef bias = bias_ptr(c, nd, 2, g.CO, err);
   if (nd->n_inputs > 2 && nd->inputs[2] >= 0 && !bias) return PARE_ERR;
   int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;
@@ -1262,7 +1279,9 @@ static int emit_conv(cg *c, int k, pare_err *err) {
    * from the padded image at stride 1, else over im2col as stored. */
   sparse_w sw;
   int sparse = 0;
-  if (wt && g.sh == 1 && g.sw == 1 && direct_fits(&g, Cg)) {
+  if (quant) {
+    /* decoded per row panel (emit_quant.c) */
+  } else if (wt && g.sh == 1 && g.sw == 1 && direct_fits(&g, Cg)) {
     int32_t *map = direct_offsets(&g, Cg);
     if (!map) return pare_errf(err, "out of memory");
     sparse = sparse_weight(c, nd->inputs[1], 0, map, SPARSE_CONV_MAX_DENSITY, &sw, err);
@@ -1276,10 +1295,10 @@ static int emit_conv(cg *c, int k, pare_err *err) {
    * weights are read in place. */
   int64_t panels = (COg + GEMM_MR - 1) / GEMM_MR;
   int64_t group_floats = wt ? panels * K * GEMM_MR : COg * K;
-  LLVMValueRef A = sparse ? NULL
-                   : wt   ? pack_weights(c, nd, wt->data, g.G, COg, K, K, 1, err)
-                          : cg_value_ptr(c, nd->inputs[1]);
-  if (!A && !sparse) return PARE_ERR;
+  LLVMValueRef A = sparse || quant ? NULL
+                   : wt            ? pack_weights(c, nd, wt->data, g.G, COg, K, K, 1, err)
+                                   : cg_value_ptr(c, nd->inputs[1]);
+  if (!A && !sparse && !quant) return PARE_ERR;
 
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
   conv_gemm cv = {.g = &g,
@@ -1291,7 +1310,8 @@ static int emit_conv(cg *c, int k, pare_err *err) {
                   .a_packed = wt != NULL,
                   .group_floats = group_floats,
                   .bias = bias,
-                  .sp = sparse ? &sw : NULL};
+                  .sp = sparse ? &sw : NULL,
+                  .q = quant ? &qw : NULL};
   cv.x = cg_value_ptr(c, nd->inputs[0]), cv.y = cg_value_ptr(c, nd->outputs[0]);
   cg_loop nl, gl;
   cv.n = cg_for_begin(c, &nl, 0, g.N, 1);
@@ -1481,8 +1501,16 @@ static int emit_gemm(cg *c, int k, pare_err *err) {
     if (sparse < 0) return PARE_ERR;
     if (sparse) return emit_gemm_sparse(c, nd, &sw, M, N, K, ta, alpha, beta, err);
   }
+  /* A QUANT/CODEBOOK B: decoded per 16-column panel (emit_quant.c). */
+  quant_w qw;
+  int quant = bt && !cg_const(c, nd->inputs[0])
+                  ? quant_weight(c, nd->inputs[1], 1, !tb, N, K, &qw, err)
+                  : 0;
+  if (quant < 0) return PARE_ERR;
   LLVMValueRef y = cg_value_ptr(c, nd->outputs[0]);
-  if (bt) {
+  if (quant) {
+    d.B = NULL;
+  } else if (bt) {
     /* Constant B: stored [K][N] (transposed at compile time when transB). */
     pare_shape s = {.rank = 2, .dims = {K, N}};
     pare_tensor *t = pare_tensor_new(PARE_F32, &s, err);
@@ -1524,7 +1552,10 @@ static int emit_gemm(cg *c, int k, pare_err *err) {
   if (gemm_c(c, nd, M, N, beta, &d.bias, &d.bias_per_row, &d.accumulate, err)) return PARE_ERR;
   if (cg_epilogue_begin(c, err)) return PARE_ERR;
   d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_r0 = cg_i64(c, 0), d.epi_p0 = cg_i64(c, 0);
-  gemm_emit(c, &d);
+  if (quant)
+    quant_gemm_b(c, &d, &qw, 1, 0, 0);
+  else
+    gemm_emit(c, &d);
   return PARE_OK;
 }
 
@@ -1578,6 +1609,26 @@ static int emit_matmul(cg *c, int k, pare_err *err) {
       if (cg_epilogue_begin(c, err)) return PARE_ERR;
       d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_rows = ob.rank > 0 ? M : 0;
       sparse_emit(c, &d);
+      return PARE_OK;
+    }
+  }
+  /* A QUANT/CODEBOOK 2-D B with A holding every batch dim: decoded per
+   * 16-column panel, each panel run for all batches (emit_quant.c). */
+  if (bs.rank == 2 && cg_shape(c, nd->inputs[1])->rank == 2 && cg_const(c, nd->inputs[1]) &&
+      !cg_const(c, nd->inputs[0]) && ab.rank == ob.rank) {
+    quant_w qw;
+    int quant = quant_weight(c, nd->inputs[1], 1, 1, N, K, &qw, err);
+    if (quant < 0) return PARE_ERR;
+    if (quant) {
+      int64_t batches = 1;
+      for (int i = 0; i < ob.rank; i++) batches *= ob.dims[i];
+      gemm_desc d = {0};
+      d.M = M, d.N = N, d.K = K;
+      d.A = cg_value_ptr(c, nd->inputs[0]), d.lda = K, d.a_cs = 1;
+      d.C = cg_value_ptr(c, nd->outputs[0]), d.ldc = N;
+      if (cg_epilogue_begin(c, err)) return PARE_ERR;
+      d.epilogue = 1, d.epi_b = cg_i64(c, 0), d.epi_r0 = cg_i64(c, 0), d.epi_p0 = cg_i64(c, 0);
+      quant_gemm_b(c, &d, &qw, batches, M * K, M * N);
       return PARE_OK;
     }
   }
