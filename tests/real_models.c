@@ -75,6 +75,7 @@ typedef struct options {
   double at_most, at_least; /* --metric-at-most / --metric-at-least */
   double min_zero_fraction; /* --min-zero-fraction */
   long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
+  double max_bits;          /* --max-bits-per-weight, 0 = unchecked */
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
@@ -715,7 +716,7 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     printf("%s: passes '%s': %lld parameters, %lld weight bytes\n", o->name, o->passes,
            (long long)params, (long long)bytes);
     /* Zeros in the weights of Conv/Gemm/MatMul (input 1), each once. */
-    int64_t zeros = 0, total = 0;
+    int64_t zeros = 0, total = 0, stored_bits = 0;
     char *seen = calloc((size_t)g->n_values + 1, 1);
     for (int k = 0; seen && k < g->n_nodes; k++) {
       const pare_node *n = g->nodes[k];
@@ -727,11 +728,23 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
       const float *d = w->init->data;
       for (int64_t j = 0; j < pare_tensor_numel(w->init); j++) zeros += d[j] == 0.0f;
       total += pare_tensor_numel(w->init);
+      stored_bits += 8 * (int64_t)(w->enc ? pare_encoding_bytes(w->enc) : w->init->nbytes);
     }
     free(seen);
     double frac = total ? (double)zeros / (double)total : 0;
     printf("%s: %lld of %lld Conv/Gemm/MatMul weights are zero (%.2f%%)\n", o->name,
            (long long)zeros, (long long)total, 100 * frac);
+    /* Every part of an encoding counts (indices, codebooks, scales,
+     * outliers); a weight left dense counts its f32 bits. */
+    double bpw = total ? (double)stored_bits / (double)total : 0;
+    printf("%s: Conv/Gemm/MatMul weights stored in %lld bytes, %.4f bits per weight\n", o->name,
+           (long long)(stored_bits / 8), bpw);
+    if (o->max_bits > 0) {
+      if (bpw > o->max_bits)
+        printf("%s: FAIL: more bits per weight than --max-bits-per-weight %g\n", o->name,
+               o->max_bits);
+      check(bpw <= o->max_bits);
+    }
     if (o->max_nonzero >= 0) {
       if (total - zeros > o->max_nonzero)
         printf("%s: FAIL: %lld non-zero weights, more than --max-nonzero %lld\n", o->name,
@@ -1034,6 +1047,8 @@ static void usage(FILE *f) {
           "  --max-nonzero N         with --passes: fail if more Conv/Gemm/MatMul weights\n"
           "                          than N are non-zero (structurally removed ones count\n"
           "                          as removed)\n"
+          "  --max-bits-per-weight B with --passes: fail if the Conv/Gemm/MatMul weights take\n"
+          "                          more than B bits each as stored (encodings included)\n"
           "  --metric-at-most V      fail if pare's metric is above V (e.g. a CER bound)\n"
           "  --metric-at-least V     fail if pare's metric is below V (e.g. an accuracy floor)\n"
           "  --metric-tol T          tolerance of the expectations (default 1e-9)\n"
@@ -1123,6 +1138,8 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
+    } else if (strcmp(a, "--max-bits-per-weight") == 0) {
+      bad = parse_value(v, &o->max_bits) != PARE_OK || !(o->max_bits > 0);
     } else if (strcmp(a, "--max-nonzero") == 0) {
       char *end;
       o->max_nonzero = strtoll(v, &end, 10);
