@@ -706,6 +706,9 @@ static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx 
   o.f16 = strcmp(args[9].s, "f16") == 0;
   o.pp_init = strcmp(args[10].s, "kmeans++") == 0;
   double max_overhead = args[11].f;
+  int shared_bits = (int)args[12].i;
+  if (shared_bits < 0 || shared_bits > 8)
+    return pare_errf(err, "option 'shared-bits' must be in 0..8, not %d", shared_bits);
   if (!(max_overhead >= 0))
     return pare_errf(err, "option 'max-overhead' must be >= 0, not %g", max_overhead);
   const pare_calib *calib = pare_pass_calib(ctx);
@@ -767,7 +770,10 @@ static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx 
         gr = NULL; /* its statistics describe the other axis */
       }
     }
-    if (lo.per_channel) lo.normalize = 0;
+    if (lo.per_channel)
+      lo.normalize = 0;
+    else if (pc_auto && shared_bits > 0)
+      lo.bits = shared_bits;
     rc = cluster_layer(g, &li, gr, &lo, ctx, &r, err);
     if (rc) break;
     *changed = 1;
@@ -895,6 +901,9 @@ static const pare_pass_option cluster_options[] = {
      "k-means start: k-means++ from a fixed seed, or the weight mass's quantiles"},
     {"max-overhead", PARE_OPT_FLOAT, "1.1", NULL,
      "per-channel=auto: most bits per weight a channel's own codebook may cost"},
+    {"shared-bits", PARE_OPT_INT, "0", NULL,
+     "per-channel=auto: index width of the layers left with one shared codebook (their "
+     "channels too short for their own; 0: bits)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
