@@ -268,7 +268,8 @@ static double stored(double v, int f16) {
 /* ------------------------------------------------------ one layer's fit */
 
 typedef struct fit_opts {
-  int bits, normalize, per_channel, iters, f16, weighting, refine, pp_init;
+  int bits, normalize, per_channel, iters, f16, weighting, refine, pp_init, gptq;
+  double damp;
   double outliers;
 } fit_opts;
 
@@ -276,6 +277,7 @@ typedef struct fit_opts {
 typedef struct fit {
   const layer *l;
   const float *w;      /* original weights */
+  float *target;       /* what outliers reproduce: w, or GPTQ's updated w */
   double *scale;       /* rows (1 without normalization) */
   double *u;           /* normalized weights, by element index */
   double *hw;          /* per element: H[j][j] weight (1 without) */
@@ -496,6 +498,60 @@ static int fit_refine(fit *f, const fit_opts *o, pare_err *err) {
   return rc;
 }
 
+/* U, upper triangular with H^-1 = U^T U, of the damped H block (k x k) in
+ * u; tenfold more damping while a factorization fails (gram.h). */
+static int inverse_cholesky(const double *h, int64_t k, double damp, double *u, pare_err *err) {
+  lapack_int n = (lapack_int)k;
+  for (int attempt = 0; attempt < PARE_GRAM_DAMP_ATTEMPTS; attempt++) {
+    pare_gram_damped(h, k, damp, attempt, u);
+    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
+    if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
+    for (int64_t i = 0; i < k; i++)
+      for (int64_t j = 0; j < i; j++) u[i * k + j] = u[j * k + i];
+    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
+    for (int64_t i = 0; i < k; i++)
+      for (int64_t j = 0; j < i; j++) u[i * k + j] = 0;
+    return PARE_OK;
+  }
+  return pare_errf(err, "the input Gram matrix is not positive definite even with damping");
+}
+
+/* GPTQ-style assignment (codebooks fixed): along each row the elements are
+ * rounded to their nearest centroid in input order, and each one's error,
+ * scaled by the inverse Hessian's Cholesky factor, is pushed onto the
+ * elements not yet rounded, so later choices compensate earlier ones at
+ * the layer's output. An outlier takes its compensated value exactly (its
+ * target, for the sparse residual). */
+static int fit_gptq(fit *f, const fit_opts *o, double damp, pare_err *err) {
+  const layer *l = f->l;
+  const pare_gram *gr = f->gr;
+  int K = 1 << o->bits;
+  int64_t k = l->k, per_group = l->rows / gr->groups;
+  double *u = malloc((size_t)k * (size_t)k * sizeof *u), *w = malloc((size_t)k * sizeof *w);
+  int rc = u && w ? PARE_OK : pare_errf(err, "out of memory");
+  for (int grp = 0; rc == PARE_OK && grp < gr->groups; grp++) {
+    rc = inverse_cholesky(pare_gram_block(gr, grp), k, damp, u, err);
+    for (int64_t r = 0; rc == PARE_OK && r < per_group; r++) {
+      int64_t c = grp * per_group + r;
+      const double *cb = f->cb + (size_t)(f->groups == 1 ? 0 : c) * K;
+      double s = f->scale[c];
+      for (int64_t j = 0; j < k; j++) w[j] = f->w[elem(l, c, j)];
+      for (int64_t j = 0; j < k; j++) {
+        int64_t i = elem(l, c, j);
+        int q = nearest(cb, K, w[j] / s);
+        f->idx[i] = (uint8_t)q;
+        double v = f->out[i] ? w[j] : (double)(float)s * (double)(float)cb[q];
+        if (f->out[i]) f->target[i] = (float)w[j];
+        double e = (w[j] - v) / u[j * k + j];
+        const double *uj = u + j * k;
+        for (int64_t m = j + 1; m < k; m++) w[m] -= e * uj[m];
+      }
+    }
+  }
+  free(u), free(w);
+  return rc;
+}
+
 /* sqrt(sum d^T H d / sum w^T H w) over rows, d = before - after. */
 static double output_error(const layer *l, const pare_gram *gr, const float *before,
                            const float *after) {
@@ -529,7 +585,7 @@ static pare_tensor *vec_tensor(pare_dtype dt, int64_t a, int64_t b, int rank, pa
 static pare_encoding *outlier_csr(const fit *f, const float *base, pare_err *err) {
   const layer *l = f->l;
   int64_t d0 = l->out_axis ? l->k : l->rows, rest = l->numel / d0, nnz = 0;
-  for (int64_t i = 0; i < l->numel; i++) nnz += f->out[i] && f->w[i] - base[i] != 0.0f;
+  for (int64_t i = 0; i < l->numel; i++) nnz += f->out[i] && f->target[i] - base[i] != 0.0f;
   pare_encoding *e = calloc(1, sizeof *e);
   if (!e) {
     pare_errf(err, "out of memory");
@@ -550,7 +606,7 @@ static pare_encoding *outlier_csr(const fit *f, const float *base, pare_err *err
     rp[r] = at;
     for (int64_t c = 0; c < rest; c++) {
       int64_t i = r * rest + c;
-      float d = f->w[i] - base[i];
+      float d = f->target[i] - base[i];
       if (!f->out[i] || d == 0.0f) continue;
       ci[at] = (int32_t)c;
       vs[at++] = d;
@@ -613,6 +669,7 @@ static int cluster_layer(pare_graph *g, const layer *l, const pare_gram *gr, con
   fit f = {.l = l, .gr = gr, .groups = o->per_channel ? (int)l->rows : 1};
   float *before = malloc((size_t)n * sizeof *before);
   f.w = before;
+  f.target = malloc((size_t)n * sizeof *f.target);
   f.scale = malloc((size_t)l->rows * sizeof *f.scale);
   f.u = malloc((size_t)n * sizeof *f.u);
   f.hw = malloc((size_t)n * sizeof *f.hw);
@@ -621,11 +678,12 @@ static int cluster_layer(pare_graph *g, const layer *l, const pare_gram *gr, con
   f.cb = calloc((size_t)f.groups * K, sizeof *f.cb);
   pare_encoding *e = NULL;
   pare_tensor *dec = NULL;
-  int rc = before && f.scale && f.u && f.hw && f.out && f.idx && f.cb
+  int rc = before && f.target && f.scale && f.u && f.hw && f.out && f.idx && f.cb
                ? PARE_OK
                : pare_errf(err, "out of memory");
   if (rc == PARE_OK) {
     memcpy(before, val->init->data, (size_t)n * sizeof *before);
+    memcpy(f.target, before, (size_t)n * sizeof *before);
     if (gr && (l->rows % gr->groups || gr->k != l->k))
       rc = pare_errf(err, "weight shape does not match its input statistics");
   }
@@ -641,6 +699,7 @@ static int cluster_layer(pare_graph *g, const layer *l, const pare_gram *gr, con
       rc = fit_refine(&f, o, err);
       if (rc == PARE_OK) fit_assign(&f, o);
     }
+    if (rc == PARE_OK && gr && o->gptq) rc = fit_gptq(&f, o, o->damp, err);
   }
   if (rc == PARE_OK) e = fit_encode(&f, o, err);
   if (e) {
@@ -688,12 +747,14 @@ static int cluster_layer(pare_graph *g, const layer *l, const pare_gram *gr, con
   }
   pare_tensor_free(dec);
   pare_encoding_free(e);
-  free(before), free(f.scale), free(f.u), free(f.hw), free(f.out), free(f.idx), free(f.cb);
+  free(before), free(f.target), free(f.scale), free(f.u), free(f.hw), free(f.out), free(f.idx),
+      free(f.cb);
   return rc ? pare_err_prefix(err, "layer '%s'", l->name) : PARE_OK;
 }
 
 static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx, int *changed,
                        pare_err *err) {
+  const pare_calib *calib = pare_pass_calib(ctx);
   fit_opts o = {0};
   o.bits = (int)args[0].i;
   const char *normalize = args[1].s;
@@ -707,11 +768,17 @@ static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx 
   o.pp_init = strcmp(args[10].s, "kmeans++") == 0;
   double max_overhead = args[11].f;
   int shared_bits = (int)args[12].i;
+  const char *assign = args[13].s;
+  o.damp = args[14].f;
+  if (!(o.damp > 0 && o.damp < 1))
+    return pare_errf(err, "option 'damp' must be in (0, 1), not %g", o.damp);
+  if (strcmp(assign, "gptq") == 0 && !calib)
+    return pare_errf(err, "assign=gptq needs calibration data (--calib DIR)");
+  o.gptq = calib && strcmp(assign, "nearest") != 0;
   if (shared_bits < 0 || shared_bits > 8)
     return pare_errf(err, "option 'shared-bits' must be in 0..8, not %d", shared_bits);
   if (!(max_overhead >= 0))
     return pare_errf(err, "option 'max-overhead' must be >= 0, not %g", max_overhead);
-  const pare_calib *calib = pare_pass_calib(ctx);
   unsigned mask;
   if (o.bits < 1 || o.bits > 8)
     return pare_errf(err, "option 'bits' must be in 1..8, not %d", o.bits);
@@ -742,7 +809,7 @@ static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx 
   }
   pare_gram *grams = NULL;
   int rc = PARE_OK;
-  if ((use_h || o.refine) && n > 0) {
+  if ((use_h || o.refine || o.gptq) && n > 0) {
     grams = calloc((size_t)n, sizeof *grams);
     int *nodes = malloc((size_t)n * sizeof *nodes);
     rc = grams && nodes ? PARE_OK : pare_errf(err, "out of memory");
@@ -904,6 +971,11 @@ static const pare_pass_option cluster_options[] = {
     {"shared-bits", PARE_OPT_INT, "0", NULL,
      "per-channel=auto: index width of the layers left with one shared codebook (their "
      "channels too short for their own; 0: bits)"},
+    {"assign", PARE_OPT_STRING, "auto", "auto|nearest|gptq",
+     "indices: nearest centroid, or GPTQ-style in input order with each rounding error "
+     "compensated on the rest through the inverse Hessian; auto: gptq when --calib is given"},
+    {"damp", PARE_OPT_FLOAT, "0.01", NULL,
+     "gptq: added to the Hessian's diagonal, as a fraction of its mean, in (0, 1)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
