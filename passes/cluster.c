@@ -2,32 +2,47 @@
  * cluster.c - parameter sharing: weight clustering into codebooks, and one
  * stored copy of equal constant tensors.
  *
- *   cluster<bits=4;normalize=row;per-channel=0;outliers=0;min-size=0;
+ *   cluster<bits=4;normalize=row;per-channel=auto;outliers=0;min-size=0;
  *           ops=conv+gemm+matmul;iterations=100;weighting=auto;refine=auto;
- *           param-dtype=f16>
+ *           param-dtype=f16;init=kmeans++;max-overhead=1.1;shared-bits=0;
+ *           assign=auto;damp=0.01>
  *
  * The weights are the constant f32 weight operands of the chosen ops (Conv's
  * W, Gemm's B, MatMul's 2-D constant right operand), each once, without an
- * encoding already. Each becomes a CODEBOOK encoding (ir/ir.h) with
- * `bits`-bit indices into 2^bits centroids:
+ * encoding already and with finite values. Each becomes a CODEBOOK encoding
+ * (ir/ir.h) with `bits`-bit indices into 2^bits centroids, in one of three
+ * forms:
  *
- *   normalize=row   one codebook per layer shared by all output channels
- *                   over channel-normalized weights: w = scales[c] *
- *                   codebook[idx] with scales[c] the RMS of output channel c
- *                   (axis 0 of Conv and Gemm transB=1 weights, axis 1 of
- *                   [K, N] MatMul and Gemm transB=0 weights). The rows of
- *                   BN-folded layers differ in scale by orders of magnitude;
- *                   without normalization the large rows take every
- *                   centroid. A channel's outliers stay outliers of its
- *                   normalized distribution, where k-means gives them
- *                   centroids of their own when they are frequent enough.
- *   normalize=none  one plain codebook per layer (per-channel=0), or one
- *                   codebook per output channel (per-channel=1).
+ *   per channel     one codebook per output channel (axis 0 of Conv and
+ *                   Gemm transB=1 weights, axis 1 of [K, N] MatMul and Gemm
+ *                   transB=0 weights): each channel's own distribution,
+ *                   outliers included, gets its centroids. Costs 2^bits
+ *                   entries per channel.
+ *   shared, scaled  (normalize=row) one codebook per layer over the weights
+ *                   divided by their output channel's RMS, w = scales[c] *
+ *                   codebook[idx]: the rows of BN-folded layers differ in
+ *                   scale by orders of magnitude, and without normalization
+ *                   the large rows would take every centroid. Costs one
+ *                   scale per channel.
+ *   per layer       (normalize=none) one plain codebook.
  *
- * Centroids: weighted 1-D k-means (Lloyd) from quantile initialization
- * (the centroids start at the (i + 1/2) / 2^bits quantiles of the weight
- * mass: deterministic, no seed); each iteration assigns every value to its
- * nearest centroid and moves centroids to their clusters' weighted means,
+ * per-channel=1 makes every layer per channel; 0 uses `normalize`; auto
+ * (default) is per channel where the codebooks cost at most `max-overhead`
+ * bits per weight (16 x 2^bits bits over a channel's weights), else, for a
+ * [K, N] weight whose K is too short, one codebook per input row (axis 0,
+ * when those are long enough: the recognizer's [120, 6625] head), else
+ * `normalize`'s form with `shared-bits` (if set) index bits. On PP-OCRv4's
+ * recognizer a shared scaled codebook at the same bits is far worse than
+ * per-channel ones (4 bits on every conv: CER 100% against 0.7%): the
+ * channels differ in shape (a few heavy-tailed channels), not only scale.
+ *
+ * Centroids: weighted 1-D k-means (Lloyd) from a k-means++ start (each
+ * next centroid drawn with probability proportional to weight times
+ * squared distance, from a fixed xorshift seed: deterministic; heavy tails
+ * get centroids), or init=quantile (the (i + 1/2) / 2^bits quantiles of the
+ * weight mass, which leaves tails underserved); each iteration assigns every
+ * value to its nearest centroid and moves centroids to their clusters'
+ * weighted means (prefix sums over the sorted values: O(2^bits log n)),
  * until nothing moves or `iterations` ran. A group with at most 2^bits
  * distinct values gets exactly those values (the rest of the codebook
  * repeats the largest). Centroids and scales are stored as `param-dtype`
@@ -41,12 +56,19 @@
  * centroids by least squares against the layer's output error with the
  * full H (indices fixed): minimize sum_c |H^(1/2) (w_c - s_c cb[idx_c])|^2
  * over cb, a 2^bits-square linear system, and re-assigns indices.
+ * assign=auto (or gptq) finally chooses the indices GPTQ-style: along each
+ * row in input order, each element goes to its nearest centroid and its
+ * rounding error, through the Cholesky factor of the (damped) inverse H, is
+ * compensated on the elements not yet rounded. The per-row input-row form
+ * of a [K, N] weight has no matching statistics and stays nearest.
  *
  * outliers=F keeps the fraction F of each layer's weights of largest
  * normalized magnitude (times sqrt(H[j][j]) with weighting) out of the
  * k-means and exact: their residual w - scales[c] * codebook[idx] goes in
  * the encoding's SPARSE outliers (SpQR-style; f32 values, i32 columns, i64
- * row pointers over [dim0, rest]), costing about 64 bits each.
+ * row pointers over [dim0, rest]), costing about 64 bits each. (On the
+ * recognizer 0.3% outliers did not help: the per-channel codebooks already
+ * absorb them.)
  *
  * After the pass value->init equals pare_weight_decode(enc). Per layer
  * (--report): bits, codebook kind, bits per weight of the encoding
