@@ -76,6 +76,7 @@ typedef struct options {
   double min_zero_fraction; /* --min-zero-fraction */
   long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
   double max_bits;          /* --max-bits-per-weight, 0 = unchecked */
+  int check_decode;         /* --check-decode */
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
@@ -739,6 +740,27 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     double bpw = total ? (double)stored_bits / (double)total : 0;
     printf("%s: Conv/Gemm/MatMul weights stored in %lld bytes, %.4f bits per weight\n", o->name,
            (long long)(stored_bits / 8), bpw);
+    if (o->check_decode) {
+      /* every encoded weight's dense value is its decoding (ir.h) */
+      int64_t encoded = 0, mismatched = 0;
+      for (int v = 0; v < g->n_values; v++) {
+        const pare_value *val = g->values[v];
+        if (!val->enc || !val->init) continue;
+        pare_err derr;
+        pare_tensor *d = pare_weight_decode(val->enc, &val->init->shape, &derr);
+        encoded++;
+        if (!d || d->nbytes != val->init->nbytes ||
+            memcmp(d->data, val->init->data, d->nbytes) != 0) {
+          printf("%s: FAIL: weight '%s' differs from the decoding of its encoding%s%s\n", o->name,
+                 val->name, d ? "" : ": ", d ? "" : derr.msg);
+          mismatched++;
+        }
+        pare_tensor_free(d);
+      }
+      printf("%s: %lld encoded weights, %lld equal to their decoding\n", o->name,
+             (long long)encoded, (long long)(encoded - mismatched));
+      check(mismatched == 0);
+    }
     if (o->max_bits > 0) {
       if (bpw > o->max_bits)
         printf("%s: FAIL: more bits per weight than --max-bits-per-weight %g\n", o->name,
@@ -1047,6 +1069,8 @@ static void usage(FILE *f) {
           "  --max-nonzero N         with --passes: fail if more Conv/Gemm/MatMul weights\n"
           "                          than N are non-zero (structurally removed ones count\n"
           "                          as removed)\n"
+          "  --check-decode          with --passes: fail unless every encoded weight's dense\n"
+          "                          value equals the decoding of its encoding\n"
           "  --max-bits-per-weight B with --passes: fail if the Conv/Gemm/MatMul weights take\n"
           "                          more than B bits each as stored (encodings included)\n"
           "  --metric-at-most V      fail if pare's metric is above V (e.g. a CER bound)\n"
@@ -1094,6 +1118,10 @@ static int parse_options(int argc, char **argv, options *o) {
     }
     if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
       o->verbose = 1;
+      continue;
+    }
+    if (strcmp(a, "--check-decode") == 0) {
+      o->check_decode = 1;
       continue;
     }
     if (i + 1 >= argc) {
