@@ -66,9 +66,9 @@
  * normalized magnitude (times sqrt(H[j][j]) with weighting) out of the
  * k-means and exact: their residual w - scales[c] * codebook[idx] goes in
  * the encoding's SPARSE outliers (SpQR-style; f32 values, i32 columns, i64
- * row pointers over [dim0, rest]), costing about 64 bits each. (On the
- * recognizer 0.3% outliers did not help: the per-channel codebooks already
- * absorb them.)
+ * row pointers over [dim0, rest]), costing about 64 bits each. On the
+ * recognizer (3 bits, calibrated) 0.2% outliers take the CER from 7/1543
+ * to 4/1543 for 0.36 more bits per weight.
  *
  * After the pass value->init equals pare_weight_decode(enc). Per layer
  * (--report): bits, codebook kind, bits per weight of the encoding
