@@ -83,9 +83,10 @@
  * difference is at most `tolerance`, are stored once: every use of a later
  * one reads the first of its kind (in value order) instead; a tensor is
  * compared only with the kept ones, so the error stays within tolerance.
- * Graph inputs and outputs are left alone. Per merged tensor (--report):
- * the kept tensor's name and the max abs difference; counters: tensors
- * merged and bytes saved.
+ * Graph inputs and outputs are left alone. Per layer reading a merged
+ * tensor (--report): "input_I" = "B merged into A" and its max abs
+ * difference; counters: tensors merged, bytes saved and the largest max abs
+ * difference of any merge (in millionths).
  */
 #include "passes/gram.h"
 #include "passes/pass_util.h"
@@ -136,7 +137,9 @@ static int weight_of(const pare_graph *g, const pare_node *n, unsigned mask, int
     if (!isfinite(w[i])) return 0;
   out->value = v;
   out->node = -1;
-  out->name = n->name && n->name[0] ? n->name : val->name;
+  out->name = n->name && n->name[0]                    ? n->name
+              : n->n_outputs > 0 && n->outputs[0] >= 0 ? g->values[n->outputs[0]]->name
+                                                       : val->name;
   out->numel = numel;
   out->out_axis = axis;
   out->rows = s->dims[axis];
@@ -907,6 +910,29 @@ static double max_abs_diff(const pare_tensor *a, const pare_tensor *b) {
   return mx;
 }
 
+/* The name the report knows a node by: its own, or its first output's. */
+static const char *node_name(const pare_graph *g, const pare_node *n) {
+  if (n->name && n->name[0]) return n->name;
+  return n->n_outputs > 0 && n->outputs[0] >= 0 ? g->values[n->outputs[0]]->name : "";
+}
+
+/* For every node reading v (about to read `kept` instead), what was merged
+ * into what and the largest element difference it costs. */
+static void report_merge(const pare_graph *g, int v, int kept, double diff, pare_pass_ctx *ctx) {
+  char key[64], what[512];
+  snprintf(what, sizeof what, "%s merged into %s", g->values[v]->name, g->values[kept]->name);
+  for (int k = 0; k < g->n_nodes; k++) {
+    const pare_node *n = g->nodes[k];
+    for (int i = 0; n->op && i < n->n_inputs; i++) {
+      if (n->inputs[i] != v) continue;
+      snprintf(key, sizeof key, "input_%d", i);
+      pare_pass_decide_str(ctx, node_name(g, n), key, what);
+      snprintf(key, sizeof key, "input_%d_max_abs_diff", i);
+      pare_pass_decide(ctx, node_name(g, n), key, diff);
+    }
+  }
+}
+
 static int run_share(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx, int *changed,
                      pare_err *err) {
   double tol = args[0].f;
@@ -944,10 +970,8 @@ static int run_share(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
       kept[n_kept++] = v;
       continue;
     }
+    report_merge(g, v, best, best_d, ctx);
     pare_graph_replace_uses(g, v, best);
-    pare_pass_decide_str(ctx, val->name, "shared_with", g->values[best]->name);
-    pare_pass_decide(ctx, val->name, "max_abs_diff", best_d);
-    pare_pass_decide(ctx, val->name, "bytes_saved", (double)t->nbytes);
     merged++;
     saved += (int64_t)t->nbytes;
     if (best_d > worst) worst = best_d;
