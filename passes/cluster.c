@@ -464,6 +464,30 @@ static void fit_assign(fit *f, const fit_opts *o) {
   }
 }
 
+/* After the least-squares refit: the centroids rounded as stored and put
+ * in ascending order, the indices following them (not re-assigned: the
+ * refit is optimal for these indices, and nearest-centroid re-assignment
+ * after it can undo what it compensated). */
+static void fit_round_keep(fit *f, const fit_opts *o) {
+  const layer *l = f->l;
+  int K = 1 << o->bits;
+  point order[256];
+  uint8_t to[256];
+  for (int g = 0; g < f->groups; g++) {
+    double *cb = f->cb + (size_t)g * K;
+    for (int i = 0; i < K; i++) order[i] = (point){stored(cb[i], o->f16), (double)i};
+    qsort(order, (size_t)K, sizeof *order, cmp_point);
+    for (int i = 0; i < K; i++) cb[i] = order[i].x, to[(int)order[i].w] = (uint8_t)i;
+    int64_t r0, r1;
+    group_rows(f, g, &r0, &r1);
+    for (int64_t c = r0; c < r1; c++)
+      for (int64_t j = 0; j < l->k; j++) {
+        int64_t i = elem(l, c, j);
+        f->idx[i] = to[f->idx[i]];
+      }
+  }
+}
+
 /* Least-squares codebook refit against the output error (indices fixed):
  * for group g, minimize sum_c (w_c - s_c P_c cb)^T H (w_c - s_c P_c cb)
  * over the non-outlier elements (outliers are exact). Normal equations
@@ -720,9 +744,14 @@ static int cluster_layer(pare_graph *g, const layer *l, const pare_gram *gr, con
   if (rc == PARE_OK) rc = fit_codebooks(&f, o, err);
   if (rc == PARE_OK) {
     fit_assign(&f, o);
-    if (gr && o->refine) {
+    /* one 2^bits-square solve per codebook: bounded so that 8-bit
+     * per-channel codebooks over many channels do not take minutes */
+    double solve = (double)f.groups * (double)K * (double)K * (double)K;
+    if (gr && o->refine && solve > 4e9)
+      pare_pass_decide_str(ctx, l->name, "refine", "skipped (too many large codebooks)");
+    if (gr && o->refine && solve <= 4e9) {
       rc = fit_refine(&f, o, err);
-      if (rc == PARE_OK) fit_assign(&f, o);
+      if (rc == PARE_OK) fit_round_keep(&f, o);
     }
     if (rc == PARE_OK && gr && o->gptq) rc = fit_gptq(&f, o, o->damp, err);
   }
