@@ -510,9 +510,11 @@ static int fit_refine(fit *f, const fit_opts *o, pare_err *err) {
     for (int64_t c = r0; c < r1; c++) {
       const double *h = pare_gram_block(gr, (int)(c / per_group));
       double s = f->scale[c];
+      /* the error at an outlier is fixed: w - its exact target (0 but
+       * after GPTQ) */
       for (int64_t j = 0; j < k; j++) {
         int64_t i = elem(l, c, j);
-        wc[j] = f->out[i] ? 0 : f->w[i];
+        wc[j] = f->out[i] ? f->w[i] - f->target[i] : f->w[i];
       }
       /* t[j][q] = sum over m in cluster q of H[j][m]; hw = H w_c */
       memset(t, 0, (size_t)k * K * sizeof *t);
@@ -749,10 +751,14 @@ static int cluster_layer(pare_graph *g, const layer *l, const pare_gram *gr, con
     double solve = (double)f.groups * (double)K * (double)K * (double)K;
     if (gr && o->refine && solve > 4e9)
       pare_pass_decide_str(ctx, l->name, "refine", "skipped (too many large codebooks)");
-    if (gr && o->refine && solve <= 4e9) {
+    int refine = gr && o->refine && solve <= 4e9;
+    if (refine) {
       rc = fit_refine(&f, o, err);
       if (rc == PARE_OK) fit_round_keep(&f, o);
     }
+    /* GPTQ then re-chooses every index with the refit codebook (a second
+     * refit to GPTQ's indices measured no better: 7/1543 against 4/1543
+     * on the recognizer at 3 bits) */
     if (rc == PARE_OK && gr && o->gptq) rc = fit_gptq(&f, o, o->damp, err);
   }
   if (rc == PARE_OK) e = fit_encode(&f, o, err);
