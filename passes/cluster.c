@@ -68,7 +68,7 @@
  * the encoding's SPARSE outliers (SpQR-style; f32 values, i32 columns, i64
  * row pointers over [dim0, rest]), costing about 64 bits each. On the
  * recognizer (3 bits, calibrated) 0.2% outliers take the CER from 7/1543
- * to 4/1543 for 0.36 more bits per weight.
+ * to 3/1543 for 0.36 more bits per weight.
  *
  * After the pass value->init equals pare_weight_decode(enc). Per layer
  * (--report): bits, codebook kind, bits per weight of the encoding
