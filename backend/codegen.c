@@ -64,7 +64,24 @@ static const char *const cpus_avx2[] = {"x86-64-v3", "x86-64-v4",      "haswell"
 
 /* ------------------------------------------------------------ constants */
 
+/* A constant global of the module holding exactly these bytes, or NULL.
+ * Two layers reading one shared weight each pack it the same way, and
+ * equal tables recur: such data is emitted (and counted) once. */
+static LLVMValueRef same_bytes_global(cg *c, const void *data, size_t nbytes) {
+  for (LLVMValueRef g = LLVMGetFirstGlobal(c->mod); g; g = LLVMGetNextGlobal(g)) {
+    if (!LLVMIsGlobalConstant(g) || LLVMGetAlignment(g) != 64) continue;
+    LLVMValueRef init = LLVMGetInitializer(g);
+    if (!init || !LLVMIsAConstantDataSequential(init)) continue;
+    size_t len = 0;
+    const char *have = LLVMGetAsString(init, &len);
+    if (len == nbytes && memcmp(have, data, nbytes) == 0) return g;
+  }
+  return NULL;
+}
+
 LLVMValueRef cg_const_bytes(cg *c, const void *data, size_t nbytes, const char *name) {
+  LLVMValueRef same = nbytes >= 64 ? same_bytes_global(c, data, nbytes) : NULL;
+  if (same) return same;
   LLVMValueRef init = LLVMConstStringInContext(c->ctx, data, (unsigned)nbytes, 1);
   char gname[96];
   snprintf(gname, sizeof gname, "w.%s", name ? name : "t");

@@ -79,6 +79,8 @@ typedef struct options {
   double mask_threshold;    /* --mask-threshold */
   double min_zero_fraction; /* --min-zero-fraction */
   long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
+  double max_bits;          /* --max-bits-per-weight, 0 = unchecked */
+  int check_decode;         /* --check-decode */
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
@@ -247,7 +249,7 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     printf("%s: passes '%s': %lld parameters, %lld weight bytes\n", o->name, o->passes,
            (long long)params, (long long)bytes);
     /* Zeros in the weights of Conv/Gemm/MatMul (input 1), each once. */
-    int64_t zeros = 0, total = 0;
+    int64_t zeros = 0, total = 0, stored_bits = 0;
     char *seen = calloc((size_t)g->n_values + 1, 1);
     for (int k = 0; seen && k < g->n_nodes; k++) {
       const pare_node *n = g->nodes[k];
@@ -259,11 +261,44 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
       const float *d = w->init->data;
       for (int64_t j = 0; j < pare_tensor_numel(w->init); j++) zeros += d[j] == 0.0f;
       total += pare_tensor_numel(w->init);
+      stored_bits += 8 * (int64_t)(w->enc ? pare_encoding_bytes(w->enc) : w->init->nbytes);
     }
     free(seen);
     double frac = total ? (double)zeros / (double)total : 0;
     printf("%s: %lld of %lld Conv/Gemm/MatMul weights are zero (%.2f%%)\n", o->name,
            (long long)zeros, (long long)total, 100 * frac);
+    /* Every part of an encoding counts (indices, codebooks, scales,
+     * outliers); a weight left dense counts its f32 bits. */
+    double bpw = total ? (double)stored_bits / (double)total : 0;
+    printf("%s: Conv/Gemm/MatMul weights stored in %lld bytes, %.4f bits per weight\n", o->name,
+           (long long)(stored_bits / 8), bpw);
+    if (o->check_decode) {
+      /* every encoded weight's dense value is its decoding (ir.h) */
+      int64_t encoded = 0, mismatched = 0;
+      for (int v = 0; v < g->n_values; v++) {
+        const pare_value *val = g->values[v];
+        if (!val->enc || !val->init) continue;
+        pare_err derr;
+        pare_tensor *d = pare_weight_decode(val->enc, &val->init->shape, &derr);
+        encoded++;
+        if (!d || d->nbytes != val->init->nbytes ||
+            memcmp(d->data, val->init->data, d->nbytes) != 0) {
+          printf("%s: FAIL: weight '%s' differs from the decoding of its encoding%s%s\n", o->name,
+                 val->name, d ? "" : ": ", d ? "" : derr.msg);
+          mismatched++;
+        }
+        pare_tensor_free(d);
+      }
+      printf("%s: %lld encoded weights, %lld equal to their decoding\n", o->name,
+             (long long)encoded, (long long)(encoded - mismatched));
+      check(mismatched == 0);
+    }
+    if (o->max_bits > 0) {
+      if (bpw > o->max_bits)
+        printf("%s: FAIL: more bits per weight than --max-bits-per-weight %g\n", o->name,
+               o->max_bits);
+      check(bpw <= o->max_bits);
+    }
     if (o->max_nonzero >= 0) {
       if (total - zeros > o->max_nonzero)
         printf("%s: FAIL: %lld non-zero weights, more than --max-nonzero %lld\n", o->name,
@@ -565,6 +600,10 @@ static void usage(FILE *f) {
           "  --max-nonzero N         with --passes: fail if more Conv/Gemm/MatMul weights\n"
           "                          than N are non-zero (structurally removed ones count\n"
           "                          as removed)\n"
+          "  --check-decode          with --passes: fail unless every encoded weight's dense\n"
+          "                          value equals the decoding of its encoding\n"
+          "  --max-bits-per-weight B with --passes: fail if the Conv/Gemm/MatMul weights take\n"
+          "                          more than B bits each as stored (encodings included)\n"
           "  --metric-at-most V      fail if pare's metric is above V (e.g. a CER bound)\n"
           "  --metric-at-least V     fail if pare's metric is below V (e.g. an accuracy floor)\n"
           "  --metric-tol T          tolerance of the expectations (default 1e-9)\n"
@@ -613,6 +652,10 @@ static int parse_options(int argc, char **argv, options *o) {
       o->verbose = 1;
       continue;
     }
+    if (strcmp(a, "--check-decode") == 0) {
+      o->check_decode = 1;
+      continue;
+    }
     if (i + 1 >= argc) {
       fprintf(stderr, "pare_real_models: %s needs a value\n", a);
       return PARE_ERR;
@@ -659,6 +702,8 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
+    } else if (strcmp(a, "--max-bits-per-weight") == 0) {
+      bad = parse_value(v, &o->max_bits) != PARE_OK || !(o->max_bits > 0);
     } else if (strcmp(a, "--max-nonzero") == 0) {
       char *end;
       o->max_nonzero = strtoll(v, &end, 10);

@@ -1,0 +1,8 @@
+# PASSES: cluster<shared-bits=12>
+# EXPECT-ERROR: pass 'cluster': option 'shared-bits' must be in 0..8, not 12
+graph @c opset 17 {
+  input %x : f32[1,4]
+  const %w : f32[4,3] = dense<0.5, -1, 2, 0.5, 0.5, -1, 2, 2, 0.5, -1, -1, 0.5>
+  %y : f32[1,3] = MatMul(%x, %w)
+  output %y
+}
