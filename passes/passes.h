@@ -94,6 +94,7 @@ extern const pare_pass_info pare_passes_canonicalize[]; /* passes/canonicalize.c
 extern const pare_pass_info pare_passes_prune[];        /* passes/prune.c */
 extern const pare_pass_info pare_passes_lowrank[];      /* passes/lowrank.c */
 extern const pare_pass_info pare_passes_structured[];   /* passes/structured.c */
+extern const pare_pass_info pare_passes_quantize[];     /* passes/quantize.c */
 
 /* The i-th registered pass, NULL past the end; lookup by name. */
 const pare_pass_info *pare_pass_at(int i);
