@@ -105,6 +105,7 @@ typedef struct qres {
   float *scale, *zero; /* outs * gpc */
   unsigned char *omask;
   double *wq; /* what decoding gives */
+  float *ov;  /* outliers: the sparse part's values */
   int64_t gpc, n_out;
 } qres;
 
@@ -114,6 +115,7 @@ static void qres_free(qres *r) {
   free(r->zero);
   free(r->omask);
   free(r->wq);
+  free(r->ov);
   memset(r, 0, sizeof *r);
 }
 
@@ -262,40 +264,58 @@ static double quant1(double w, float s, float z, int bits, int sym, int32_t *cod
   return (double)(s * ((float)c - z));
 }
 
+/* The summed wt-weighted squared error of the n weights x at (s, z). */
+static double group_error(const double *x, const unsigned char *skip, const double *wt, int64_t n,
+                          int bits, int sym, float s, float z, double stop) {
+  double e = 0;
+  for (int64_t i = 0; i < n && e < stop; i++) {
+    if (skip && skip[i]) continue;
+    int32_t c;
+    double d = quant1(x[i], s, z, bits, sym, &c) - x[i];
+    e += d * d * (wt ? wt[i] : 1.0);
+  }
+  return e;
+}
+
 /* Scale and zero point for the n weights x (skip[i]: an outlier, not
  * counted), searching the clipping ratio that minimizes the wt-weighted
- * squared error (wt NULL: unweighted). */
+ * squared error (wt NULL: unweighted). Asymmetric grids are tried two ways:
+ * over a range that holds 0 with an integer zero point (0 stays exact), and
+ * over [min, max] alone with a fractional zero point, which at 1 and 2 bits
+ * puts every level where the weights are (1 bit: {min, max}). The first
+ * grid wins ties. */
 static void group_params(const double *x, const unsigned char *skip, const double *wt, int64_t n,
                          int bits, const qopts *o, float *scale, float *zero) {
-  double lo = 0, hi = 0; /* the range always holds 0, so zeros stay exact */
+  double lo = INFINITY, hi = -INFINITY;
   for (int64_t i = 0; i < n; i++) {
     if (skip && skip[i]) continue;
     if (x[i] < lo) lo = x[i];
     if (x[i] > hi) hi = x[i];
   }
-  double best = INFINITY;
   *scale = 0, *zero = 0;
+  if (!(lo <= hi)) return; /* nothing but outliers */
+  double lo0 = fmin(lo, 0), hi0 = fmax(hi, 0), mid = 0.5 * (lo + hi);
+  double best = INFINITY, levels = (double)qmax(bits, o->symmetric);
   int steps = o->clip ? 11 : 1;
-  for (int st = 0; st < steps; st++) {
-    double t = 1.0 - 0.05 * st;
-    float s, z = 0;
-    if (o->symmetric) {
-      double m = fmax(-lo, hi) * t;
-      s = round_scale(m / (double)qmax(bits, 1), o->f16);
-    } else {
-      double a = lo * t, b = hi * t;
-      s = round_scale((b - a) / (double)qmax(bits, 0), o->f16);
-      z = s > 0 ? (float)fmin(fmax(rint(-a / s), 0), qmax(bits, 0)) : 0;
+  for (int grid = 0; grid < (o->symmetric ? 1 : 2); grid++)
+    for (int st = 0; st < steps; st++) {
+      double t = 1.0 - 0.05 * st;
+      float s, z = 0;
+      if (o->symmetric) {
+        s = round_scale(fmax(-lo0, hi0) * t / levels, o->f16);
+      } else if (grid == 0) {
+        double a = lo0 * t, b = hi0 * t;
+        s = round_scale((b - a) / levels, o->f16);
+        z = s > 0 ? (float)fmin(fmax(rint(-a / s), 0), levels) : 0;
+      } else {
+        double a = mid - (mid - lo) * t, b = mid + (hi - mid) * t;
+        /* one value: a level at it (code 0) */
+        s = round_scale(b > a ? (b - a) / levels : fabs(a), o->f16);
+        z = s > 0 ? round_scale(-a / s, o->f16) : 0;
+      }
+      double e = group_error(x, skip, wt, n, bits, o->symmetric, s, z, best);
+      if (e < best) best = e, *scale = s, *zero = z;
     }
-    double e = 0;
-    for (int64_t i = 0; i < n && e < best; i++) {
-      if (skip && skip[i]) continue;
-      int32_t c;
-      double d = quant1(x[i], s, z, bits, o->symmetric, &c) - x[i];
-      e += d * d * (wt ? wt[i] : 1.0);
-    }
-    if (e < best) best = e, *scale = s, *zero = z;
-  }
 }
 
 /* Outliers: the n_out weights farthest from their group's mean in units of
@@ -359,14 +379,15 @@ static int quantize_layer(const layer *l, qcfg c, const qopts *o, int gptq, qres
   res->zero = malloc(np * sizeof *res->zero);
   res->omask = malloc(n);
   res->wq = malloc(n * sizeof *res->wq);
+  res->ov = o->outliers > 0 ? malloc(n * sizeof *res->ov) : NULL;
   double *w = malloc((size_t)(rows * k) * sizeof *w);
   double *e = malloc((size_t)(rows * BLOCK) * sizeof *e);
   unsigned char *om = malloc((size_t)(rows * k));
   double *wt = malloc((size_t)k * sizeof *wt);
   unsigned char *skip = malloc((size_t)k);
   double *gx = malloc((size_t)k * sizeof *gx);
-  int rc = res->code && res->scale && res->zero && res->omask && res->wq && w && e && om && wt &&
-                   skip && gx
+  int rc = res->code && res->scale && res->zero && res->omask && res->wq &&
+                   (res->ov || o->outliers <= 0) && w && e && om && wt && skip && gx
                ? PARE_OK
                : pare_errf(err, "out of memory");
   res->n_out = rc == PARE_OK ? n_outliers(l, o) : 0;
@@ -420,8 +441,14 @@ static int quantize_layer(const layer *l, qcfg c, const qopts *o, int gptq, qres
           int64_t p = (r0 + r) * res->gpc + jg, at = (r0 + r) * k + j;
           double *wr = w + r * k, q;
           if (om[r * k + i]) {
-            res->code[at] = o->symmetric ? 0 : (int32_t)res->zero[p];
-            q = (double)(float)wr[i];
+            /* the code nearest 0; the sparse part adds the rest */
+            float z = o->symmetric ? 0.0f : res->zero[p];
+            int32_t oc = (int32_t)fmin(fmax(rint(z), qmin(c.bits, o->symmetric)),
+                                       qmax(c.bits, o->symmetric));
+            float base = res->scale[p] * ((float)oc - z);
+            res->code[at] = oc;
+            res->ov[at] = (float)(wr[i] - base);
+            q = (double)(base + res->ov[at]);
           } else {
             q = quant1(wr[i], res->scale[p], o->symmetric ? 0.0f : res->zero[p], c.bits,
                        o->symmetric, &res->code[at]);
@@ -546,7 +573,7 @@ static int apply_encoding(pare_graph *g, const layer *l, qcfg c, const qopts *o,
           int64_t j = l->along_rows ? i / l->outs : i % l->k;
           if (!res->omask[r * l->k + j] || at >= res->n_out) continue;
           ci[at] = (int32_t)col;
-          vs[at++] = (float)res->wq[r * l->k + j];
+          vs[at++] = res->ov[r * l->k + j];
         }
       }
       rp[l->dim0] = at;
