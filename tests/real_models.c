@@ -75,6 +75,7 @@ typedef struct options {
   double at_most, at_least; /* --metric-at-most / --metric-at-least */
   double min_zero_fraction; /* --min-zero-fraction */
   long long max_nonzero;    /* --max-nonzero, -1 = unchecked */
+  double max_weight_bits;   /* --max-weight-bits, 0 = unchecked */
   double expect, expect_exact, metric_tol;
   long max_sets; /* -1 = all */
   engine_kind engine;
@@ -715,7 +716,7 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
     printf("%s: passes '%s': %lld parameters, %lld weight bytes\n", o->name, o->passes,
            (long long)params, (long long)bytes);
     /* Zeros in the weights of Conv/Gemm/MatMul (input 1), each once. */
-    int64_t zeros = 0, total = 0;
+    int64_t zeros = 0, total = 0, lin_bytes = 0;
     char *seen = calloc((size_t)g->n_values + 1, 1);
     for (int k = 0; seen && k < g->n_nodes; k++) {
       const pare_node *n = g->nodes[k];
@@ -727,8 +728,18 @@ static pare_graph *prepare_model(const options *o, const pare_tensor *first, par
       const float *d = w->init->data;
       for (int64_t j = 0; j < pare_tensor_numel(w->init); j++) zeros += d[j] == 0.0f;
       total += pare_tensor_numel(w->init);
+      lin_bytes += w->enc ? (int64_t)pare_encoding_bytes(w->enc) : (int64_t)w->init->nbytes;
     }
     free(seen);
+    /* As stored: encoded bytes (codes, scales, zero points, outliers). */
+    double wbits = total ? 8.0 * (double)lin_bytes / (double)total : 0;
+    printf("%s: Conv/Gemm/MatMul weights take %lld bytes, %.4f bits per weight\n", o->name,
+           (long long)lin_bytes, wbits);
+    if (o->max_weight_bits > 0) {
+      if (wbits > o->max_weight_bits)
+        printf("%s: FAIL: more than --max-weight-bits %g\n", o->name, o->max_weight_bits);
+      check(wbits <= o->max_weight_bits);
+    }
     double frac = total ? (double)zeros / (double)total : 0;
     printf("%s: %lld of %lld Conv/Gemm/MatMul weights are zero (%.2f%%)\n", o->name,
            (long long)zeros, (long long)total, 100 * frac);
@@ -1031,6 +1042,8 @@ static void usage(FILE *f) {
           "  --expect-exact V        ctc: fail unless the exact-line rate equals V\n"
           "  --min-zero-fraction F   with --passes: fail unless this share of the\n"
           "                          Conv/Gemm/MatMul weights is zero\n"
+          "  --max-weight-bits B     with --passes: fail if the Conv/Gemm/MatMul weights take\n"
+          "                          more than B bits each on average, as stored\n"
           "  --max-nonzero N         with --passes: fail if more Conv/Gemm/MatMul weights\n"
           "                          than N are non-zero (structurally removed ones count\n"
           "                          as removed)\n"
@@ -1123,6 +1136,8 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (strcmp(a, "--expect-metric") == 0) {
       bad = parse_value(v, &o->expect) != PARE_OK;
       o->has_expect = 1;
+    } else if (strcmp(a, "--max-weight-bits") == 0) {
+      bad = parse_value(v, &o->max_weight_bits) != PARE_OK || !(o->max_weight_bits > 0);
     } else if (strcmp(a, "--max-nonzero") == 0) {
       char *end;
       o->max_nonzero = strtoll(v, &end, 10);
