@@ -190,6 +190,11 @@ typedef struct dsort {
   int64_t i;
 } dsort;
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static int cmp_desc(const void *a, const void *b) {
   const dsort *x = a, *y = b;
   if (x->v != y->v) return x->v > y->v ? -1 : 1;
@@ -778,6 +783,7 @@ typedef struct run_cfg {
   double budget;
   const char *target;
   int e2e_sens, keep_fp32, refine, probe_bits;
+  int64_t e2e_min_size;
 } run_cfg;
 
 static int parse_args(const pare_opt_value *args, const pare_calib *calib, run_cfg *rc,
@@ -839,6 +845,8 @@ static int parse_args(const pare_opt_value *args, const pare_calib *calib, run_c
   rc->probe_bits = (int)args[17].i;
   if (rc->probe_bits < 0 || rc->probe_bits > 8)
     return pare_errf(err, "option 'probe-bits' must be 0 (auto) or 1..8");
+  rc->e2e_min_size = args[18].i;
+  if (rc->e2e_min_size < 0) return pare_errf(err, "option 'e2e-min-size' must be >= 0");
   if (pare_pass_parse_ops(args[15].s, mask, err)) return PARE_ERR;
   if (args[16].i < 0) return pare_errf(err, "option 'min-size' must be >= 0");
   return PARE_OK;
@@ -874,8 +882,13 @@ static int allocate(pare_graph *g, layer *ls, int n, const run_cfg *rc, int64_t 
   a->rel = calloc(cells, sizeof *a->rel);
   a->choice = calloc((size_t)n + 1, sizeof *a->choice);
   double *energy = calloc((size_t)n + 1, sizeof *energy);
-  if (!a->bytes || !a->cost || !a->rel || !a->choice || !energy) {
+  double *factor = calloc((size_t)n + 1, sizeof *factor);
+  double *ratio = calloc((size_t)n + 1, sizeof *ratio);
+  int n_ratio = 0;
+  if (!a->bytes || !a->cost || !a->rel || !a->choice || !energy || !factor || !ratio) {
     free(energy);
+    free(factor);
+    free(ratio);
     return pare_errf(err, "out of memory");
   }
   /* probe: the candidate the end-to-end factor is measured at */
@@ -909,19 +922,32 @@ static int allocate(pare_graph *g, layer *ls, int n, const run_cfg *rc, int64_t 
         qres_free(&r);
       }
     }
-    double factor = energy[i] > 0 ? 1.0 / energy[i] : 0;
-    if (status == PARE_OK && rc->e2e_sens) {
+    factor[i] = energy[i] > 0 ? 1.0 / energy[i] : 0;
+    if (status == PARE_OK && rc->e2e_sens && ls[i].numel >= rc->e2e_min_size) {
       /* one run with only this layer at the probe width */
       double d;
       set_weight(g, &ls[i], probe_res.wq);
       status = e2e_measure(ee, &d, err);
       set_weight(g, &ls[i], NULL);
-      factor = probe_change > 0 ? d / probe_change : 0;
+      factor[i] = probe_change > 0 ? d / probe_change : 0;
+      ratio[n_ratio++] = factor[i] * energy[i];
       pare_pass_decide(ctx, ls[i].name, "probe_e2e_error", d);
     }
     qres_free(&probe_res);
-    for (int c = 0; c < a->nc; c++) a->cost[(size_t)i * (size_t)a->nc + (size_t)c] *= factor;
   }
+  /* Layers under e2e-min-size: their relative output error times the
+   * median ratio of end-to-end to relative error of the measured ones. */
+  double med = 1;
+  if (n_ratio > 0) {
+    qsort(ratio, (size_t)n_ratio, sizeof *ratio, cmp_double);
+    med = ratio[n_ratio / 2];
+  }
+  for (int i = 0; status == PARE_OK && i < n; i++) {
+    if (rc->e2e_sens && ls[i].numel < rc->e2e_min_size) factor[i] *= med;
+    for (int c = 0; c < a->nc; c++) a->cost[(size_t)i * (size_t)a->nc + (size_t)c] *= factor[i];
+  }
+  free(factor);
+  free(ratio);
   free(energy);
   if (status != PARE_OK) return status;
   if (solve_dp(a, n, budget_bytes, a->choice, err)) return PARE_ERR;
@@ -1190,6 +1216,9 @@ static const pare_pass_option quantize_options[] = {
     {"min-size", PARE_OPT_INT, "0", NULL, "leave weights with fewer elements than this f32"},
     {"probe-bits", PARE_OPT_INT, "0", NULL,
      "sensitivity=e2e: the width each layer's end-to-end run uses (0: the budget rounded down)"},
+    {"e2e-min-size", PARE_OPT_INT, "0", NULL,
+     "sensitivity=e2e: layers with fewer weights get no run of their own (their relative "
+     "error scaled by the measured layers' median ratio)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
