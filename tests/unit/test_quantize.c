@@ -193,9 +193,11 @@ static void test_auto_e2e(void) {
                      "  %y : f32[64,2] = Add(%a, %bk)\n"
                      "  output %y\n"
                      "}\n";
-  const char *modes[] = {"proxy", "e2e"};
-  int bits_a[2] = {0}, bits_b[2] = {0};
-  for (int m = 0; m < 2; m++) {
+  /* refine: the one swap within the budget (a up, b down) measures worse
+   * end to end and is undone */
+  const char *modes[] = {"proxy", "e2e", "e2e;refine=2"};
+  int bits_a[3] = {0}, bits_b[3] = {0};
+  for (int m = 0; m < 3; m++) {
     pare_err err;
     pare_graph *g = pare_graph_parse(text, "test", NULL, &err);
     CHECK_MSG(g != NULL, "%s", err.msg);
@@ -218,6 +220,7 @@ static void test_auto_e2e(void) {
   }
   CHECK_MSG(bits_a[0] == 8 && bits_b[0] == 1, "proxy: a %d b %d", bits_a[0], bits_b[0]);
   CHECK_MSG(bits_a[1] == 1 && bits_b[1] == 8, "e2e: a %d b %d", bits_a[1], bits_b[1]);
+  CHECK_MSG(bits_a[2] == 1 && bits_b[2] == 8, "refined: a %d b %d", bits_a[2], bits_b[2]);
   free_calib(&c);
 }
 
