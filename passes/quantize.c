@@ -103,6 +103,7 @@ typedef struct qcfg {
 
 typedef struct qopts {
   int symmetric, f16, clip, act_order;
+  int grid; /* 0: [min, max] grid tried at <= 2 bits, 1: never, 2: always */
   double outliers;
 } qopts;
 
@@ -294,8 +295,10 @@ static double group_error(const double *x, const unsigned char *skip, const doub
  * squared error (wt NULL: unweighted). Asymmetric grids are tried two ways:
  * over a range that holds 0 with an integer zero point (0 stays exact), and
  * over [min, max] alone with a fractional zero point, which at 1 and 2 bits
- * puts every level where the weights are (1 bit: {min, max}). The first
- * grid wins ties. */
+ * puts every level where the weights are (1 bit: {min, max}); the second
+ * only at <= 2 bits unless grid= says otherwise (at 4 bits it measured
+ * worse end to end under GPTQ on the recognizer: CER 1.17% against 0.32%
+ * at group 32, though of less error per group). The first grid wins ties. */
 static void group_params(const double *x, const unsigned char *skip, const double *wt, int64_t n,
                          int bits, const qopts *o, float *scale, float *zero) {
   double lo = INFINITY, hi = -INFINITY;
@@ -309,7 +312,8 @@ static void group_params(const double *x, const unsigned char *skip, const doubl
   double lo0 = fmin(lo, 0), hi0 = fmax(hi, 0), mid = 0.5 * (lo + hi);
   double best = INFINITY, levels = (double)qmax(bits, o->symmetric);
   int steps = o->clip ? 11 : 1;
-  for (int grid = 0; grid < (o->symmetric ? 1 : 2); grid++)
+  int grids = o->symmetric || o->grid == 1 ? 1 : o->grid == 2 || bits <= 2 ? 2 : 1;
+  for (int grid = 0; grid < grids; grid++)
     for (int st = 0; st < steps; st++) {
       double t = 1.0 - 0.05 * st;
       float s, z = 0;
@@ -853,6 +857,7 @@ static int parse_args(const pare_opt_value *args, const pare_calib *calib, run_c
   if (rc->probe_bits < 0 || rc->probe_bits > 8)
     return pare_errf(err, "option 'probe-bits' must be 0 (auto) or 1..8");
   rc->e2e_min_size = args[18].i;
+  rc->o.grid = strcmp(args[19].s, "zero") == 0 ? 1 : strcmp(args[19].s, "both") == 0 ? 2 : 0;
   if (rc->e2e_min_size < 0) return pare_errf(err, "option 'e2e-min-size' must be >= 0");
   if (pare_pass_parse_ops(args[15].s, mask, err)) return PARE_ERR;
   if (args[16].i < 0) return pare_errf(err, "option 'min-size' must be >= 0");
@@ -1226,6 +1231,9 @@ static const pare_pass_option quantize_options[] = {
     {"e2e-min-size", PARE_OPT_INT, "0", NULL,
      "sensitivity=e2e: layers with fewer weights get no run of their own (their relative "
      "error scaled by the measured layers' median ratio)"},
+    {"grid", PARE_OPT_STRING, "auto", "auto|zero|both",
+     "asymmetric levels: over a range holding 0 (zero), also over [min, max] with a "
+     "fractional zero point (both), or both at <= 2 bits only (auto)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -1,4 +1,4 @@
-# PASSES: quantize<bits=auto;target-size=21.875%;candidates=2+8;keep-fp32=0;clip=0>
+# PASSES: quantize<bits=auto;target-size=21.875%;candidates=2+8;keep-fp32=0;clip=0;grid=both>
 # target-size=N% of the f32 bytes of the Conv/Gemm/MatMul weights (64 x 4
 # = 256): 21.875% is 56 bytes, the budget of quantize-auto.pir (7 bits per
 # weight), and the same choice: %w1 at 8 bits, %w2 at 2.

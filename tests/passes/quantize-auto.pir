@@ -1,4 +1,4 @@
-# PASSES: quantize<bits=auto;budget=7;candidates=2+8;keep-fp32=0;clip=0>
+# PASSES: quantize<bits=auto;budget=7;candidates=2+8;keep-fp32=0;clip=0;grid=both>
 # Bit allocation without calibration data: each layer's cost at a width is
 # its relative weight error ||dW||^2 / ||W||^2 (H = I). The budget, 7 bits
 # per weight over the 64 weights, is 56 bytes: one layer at 8 bits (32 code

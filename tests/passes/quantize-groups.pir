@@ -1,5 +1,5 @@
-# PASSES: quantize<bits=4;group=16;clip=0;method=rtn>
-# Groups of 16 inputs per scale. %w (Gemm transB=1, [1, 32]) groups along
+# PASSES: quantize<bits=4;group=16;clip=0;method=rtn;grid=both>
+# Groups of 16 inputs per scale (grid=both: the [min, max] grid at 4 bits too). %w (Gemm transB=1, [1, 32]) groups along
 # its row (axis 0); %m (MatMul, [32, 1]) down its column along K (axis 1,
 # ir.h): the same 32 numbers get the same encoding. Group 0 = 1..16: its
 # [min, max] grid, s = 15/15 = 1 with zero point -1, has a level at every
