@@ -14,10 +14,7 @@
 /* Columns per lazy-update block (SparseGPT's choice). */
 enum { BLOCK = 128 };
 
-/* U, upper triangular with H^-1 = U^T U, of the damped H (gram.h), in u
- * (k x k). A column whose input was always zero gets curvature so the
- * inverse exists (its weights then cost nothing to remove). */
-static int inverse_cholesky(const double *h, int64_t k, double damp, double *u, pare_err *err) {
+int pare_obs_inverse_cholesky(const double *h, int64_t k, double damp, double *u, pare_err *err) {
   lapack_int n = (lapack_int)k;
   for (int attempt = 0; attempt < PARE_GRAM_DAMP_ATTEMPTS; attempt++) {
     pare_gram_damped(h, k, damp, attempt, u);
@@ -78,7 +75,7 @@ int pare_obs_prune(double *w, int64_t rows, int64_t k, const double *h, const pa
   double *e = malloc((size_t)(rows * BLOCK) * sizeof *e);
   scored *tmp = malloc((size_t)((k > BLOCK ? k : BLOCK) * rows) * sizeof *tmp);
   int rc = u && e && tmp ? 0 : pare_errf(err, "out of memory");
-  if (rc == 0) rc = inverse_cholesky(h, k, o->damp, u, err);
+  if (rc == 0) rc = pare_obs_inverse_cholesky(h, k, o->damp, u, err);
   memset(zero, 0, (size_t)(rows * k));
   for (int64_t i1 = 0; rc == 0 && i1 < k; i1 += BLOCK) {
     int64_t i2 = i1 + BLOCK < k ? i1 + BLOCK : k, cnt = i2 - i1;

@@ -33,4 +33,10 @@ typedef struct pare_obs_opts {
 int pare_obs_prune(double *w, int64_t rows, int64_t k, const double *h, const pare_obs_opts *o,
                    unsigned char *zero, pare_err *err);
 
+/* U, upper triangular with H^-1 = U^T U, of the damped H (gram.h), in u
+ * (k x k): the factor OBS and GPTQ spread errors with. A column whose input
+ * was always zero gets curvature so the inverse exists (its weights then
+ * cost nothing to change). */
+int pare_obs_inverse_cholesky(const double *h, int64_t k, double damp, double *u, pare_err *err);
+
 #endif /* PARE_PASSES_OBS_H */

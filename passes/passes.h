@@ -97,6 +97,7 @@ extern const pare_pass_info pare_passes_structured[];   /* passes/structured.c *
 extern const pare_pass_info pare_passes_slice[];        /* passes/slice.c */
 extern const pare_pass_info pare_passes_w8a8[];         /* passes/w8a8.c */
 extern const pare_pass_info pare_passes_cluster[];      /* passes/cluster.c */
+extern const pare_pass_info pare_passes_quantize[];     /* passes/quantize.c */
 
 /* The i-th registered pass, NULL past the end; lookup by name. */
 const pare_pass_info *pare_pass_at(int i);
