@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# sweep.sh [--quick] [--repeat N] [MODEL...] - sweep each compression pass's
+# sweep.sh [--quick] [--repeat N] [--only REGEX] [MODEL...] - sweep each compression pass's
 # main knob on the real models in ../shared and print, per setting, the
 # weight bytes, FLOPs and latency of the compiled code against the
 # uncompressed build of the same model (measured in the same run), and the
 # task metric on held-out sets. MODEL: rec (PP-OCRv4 recognizer, CER), cls
-# (PP-OCR orientation classifier, accuracy), mnist (MNIST CNN, accuracy);
-# default all three.
+# (PP-OCR orientation classifier, accuracy), mnist (MNIST CNN, accuracy),
+# det (PP-OCRv4 detector, IoU of the map above 0.3 against ONNX Runtime's;
+# only 2 pages: calibrated on one, evaluated on the other); default all four.
+# --only REGEX keeps the settings whose pipeline matches (grep -E).
 #
 # Per setting (nothing is hard-coded, every number is measured here):
 #   1. `pare compile --emit shared --stats --report R.json` with the setting's
@@ -27,7 +29,10 @@
 # Every pipeline, the uncompressed one included, starts with $SWEEP_PRE
 # (default fold-batchnorm,cleanup,dce: lossless canonicalization, which the
 # README asks for before prune). --quick runs the settings marked quick on
-# fewer sets (a smoke test). Environment: BUILD_DIR, PARE, PARE_SHARED,
+# fewer sets (a smoke test). Bits/w counts every parameter (biases and
+# f32 layers at 32); the passes' own bits-per-weight figures (Conv/Gemm/
+# MatMul weights only) are in pare_real_models' output and the --report.
+# Environment: BUILD_DIR, PARE, PARE_SHARED,
 # SWEEP_PRE, REPEAT (default 21, --quick 5). Run it under `nice` on a shared
 # machine; latency is single-threaded and sensitive to other load.
 set -uo pipefail
@@ -64,6 +69,19 @@ rec_settings=(
   "calib prune-channels<ratio=0.1;score=activation>"
   "calib prune-channels<ratio=0.2;score=activation>"
   "calib prune-channels<ratio=0.3;score=activation>"
+  "quantize<bits=8;method=rtn>"
+  "quantize<bits=4;group=32;method=rtn>"
+  "quick calib quantize<bits=4;group=32>"
+  "calib quantize<bits=3;group=32>"
+  "calib quantize<bits=auto;budget=4.5;candidates=3+4+5+6+8;sensitivity=proxy;outliers=0.0005>"
+  "calib quantize<bits=auto;budget=5;candidates=4+5+6+8;group=32+64+128;sensitivity=proxy;outliers=0.0005>"
+  "cluster<bits=5;shared-bits=8>"
+  "calib cluster<bits=4;shared-bits=8>"
+  "quick calib cluster<bits=3;shared-bits=6;outliers=0.002>"
+  "calib w8a8"
+  "calib w8a8<reduce-range=1>"
+  "calib slice<ratio=0.25>,prune-channels<ratio=0.25;score=activation;layers=p2o.MatMul.24>"
+  "calib slice<ratio=0.5>,prune-channels<ratio=0.5;score=activation;layers=p2o.MatMul.24>"
 )
 cls_settings=(
   "quick prune<sparsity=0.2>"
@@ -85,6 +103,12 @@ cls_settings=(
   "calib prune-channels<ratio=0.1;score=activation>"
   "calib prune-channels<ratio=0.2;score=activation>"
   "calib prune-channels<ratio=0.3;score=activation>"
+  "quantize<bits=4;group=32;method=rtn>"
+  "quick calib quantize<bits=auto;budget=5;sensitivity=proxy>"
+  "calib quantize<bits=auto;budget=4.5;sensitivity=proxy>"
+  "cluster<bits=4>"
+  "quick calib cluster<bits=4>"
+  "calib w8a8"
 )
 mnist_settings=(
   "quick prune<sparsity=0.2>"
@@ -109,6 +133,21 @@ mnist_settings=(
   "calib prune-channels<ratio=0.1;score=activation>"
   "calib prune-channels<ratio=0.2;score=activation>"
   "calib prune-channels<ratio=0.3;score=activation>"
+  "quantize<bits=2;method=rtn>"
+  "calib quantize<bits=2>"
+  "quick calib quantize<bits=auto;budget=2;candidates=1+2+4+8;group=0+64>"
+  "calib quantize<bits=auto;target-size=5%;candidates=1+2+4+8;group=0+64>"
+  "cluster<bits=2>"
+  "calib cluster<bits=2>"
+  "calib w8a8"
+)
+det_settings=(
+  "prune<sparsity=0.3>"
+  "calib quantize<bits=8>"
+  "calib quantize<bits=4;group=32>"
+  "calib cluster<bits=4>"
+  "quick calib w8a8"
+  "calib w8a8<reduce-range=1>"
 )
 
 # Per model: ONNX file, data folder, input shape, calibration sets,
@@ -130,6 +169,11 @@ model_info() { # NAME -> sets m_file m_data m_shape m_calib m_eval m_metric
     m_shape=input=100,1,28,28
     m_metric=(--metric top1 --labels "$m_data/labels.txt")
     if ((quick)); then m_calib=0-3 m_eval=40-47; else m_calib=0-39 m_eval=40-79; fi ;;
+  det)
+    m_file=$shared/models/ppocr/ch_PP-OCRv4_det_infer.onnx m_data=$shared/data/ocr-det
+    m_shape=x=1,3,640,640
+    m_metric=(--metric mask --mask-threshold 0.3)
+    m_calib=0-0 m_eval=1-1 ;;
   *) return 1 ;;
   esac
 }
@@ -137,17 +181,19 @@ model_info() { # NAME -> sets m_file m_data m_shape m_calib m_eval m_metric
 quick=0
 repeat=${REPEAT:-}
 models=()
+only=
 while (($#)); do
   case $1 in
   --quick) quick=1 ;;
   --repeat) repeat=$2; shift ;;
+  --only) only=$2; shift ;;
   -h | --help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-  rec | cls | mnist) models+=("$1") ;;
-  *) echo "sweep: unknown argument '$1' (models: rec cls mnist)" >&2; exit 2 ;;
+  rec | cls | mnist | det) models+=("$1") ;;
+  *) echo "sweep: unknown argument '$1' (models: rec cls mnist det)" >&2; exit 2 ;;
   esac
   shift
 done
-((${#models[@]})) || models=(rec cls mnist)
+((${#models[@]})) || models=(rec cls mnist det)
 [ -n "$repeat" ] || { ((quick)) && repeat=5 || repeat=21; }
 for f in "$pare" "$runner" "$real"; do
   [ -x "$f" ] || { echo "sweep: $f not built (run scripts/setup.sh build)" >&2; exit 1; }
@@ -197,7 +243,8 @@ run_setting() { # MODEL CALIB(0/1) PIPELINE(with prefix, may be empty) SHOWN BAS
   if res=$("$real" --model "$m_file" --data "$m_data" "${m_metric[@]}" --engine jit --atol 1000 \
       --sets "$m_eval" "${popt[@]}" "${copt[@]}" 2>"$err"); then
     metric=${metric:-$(sed -n 's/.*\(CER [0-9.]* ([0-9]*\/[0-9]*)\), exact \([0-9.]*\) .*/\1 exact \2/p;
-      s/.*, top1 \([0-9.]* ([0-9]*\/[0-9]*)\).*/top1 \1/p' <<<"$res" | head -1)}
+      s/.*, top1 \([0-9.]* ([0-9]*\/[0-9]*)\).*/top1 \1/p
+      s/.*, \(IoU [0-9.]*\) .*/\1/p' <<<"$res" | head -1)}
     [ -n "$metric" ] || metric="ERROR (metric): $(grep -m1 -v passes <<<"$res")"
   else
     metric="ERROR (metric): $( (grep -h -m1 -iE 'error|fail|unknown|pare' "$err"; echo "$res" |
@@ -230,6 +277,7 @@ for name in "${models[@]}"; do
       case $w in calib) use_calib=1 ;; quick) is_quick=1 ;; esac
     done
     ((quick && !is_quick)) && continue
+    [ -n "$only" ] && ! grep -qE -- "$only" <<<"$pipeline" && continue
     run_setting "$name" "$use_calib" "${pre:+$pre,}$pipeline" "$pipeline" 0
   done
   unset -n settings
