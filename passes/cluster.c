@@ -89,6 +89,7 @@
  * difference of any merge (in millionths).
  */
 #include "passes/gram.h"
+#include "passes/obs.h"
 #include "passes/pass_util.h"
 #include "passes/passes.h"
 
@@ -549,24 +550,6 @@ static int fit_refine(fit *f, const fit_opts *o, pare_err *err) {
   return rc;
 }
 
-/* U, upper triangular with H^-1 = U^T U, of the damped H block (k x k) in
- * u; tenfold more damping while a factorization fails (gram.h). */
-static int inverse_cholesky(const double *h, int64_t k, double damp, double *u, pare_err *err) {
-  lapack_int n = (lapack_int)k;
-  for (int attempt = 0; attempt < PARE_GRAM_DAMP_ATTEMPTS; attempt++) {
-    pare_gram_damped(h, k, damp, attempt, u);
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
-    if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
-    for (int64_t i = 0; i < k; i++)
-      for (int64_t j = 0; j < i; j++) u[i * k + j] = u[j * k + i];
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, u, n) != 0) continue;
-    for (int64_t i = 0; i < k; i++)
-      for (int64_t j = 0; j < i; j++) u[i * k + j] = 0;
-    return PARE_OK;
-  }
-  return pare_errf(err, "the input Gram matrix is not positive definite even with damping");
-}
-
 /* GPTQ-style assignment (codebooks fixed): along each row the elements are
  * rounded to their nearest centroid in input order, and each one's error,
  * scaled by the inverse Hessian's Cholesky factor, is pushed onto the
@@ -581,7 +564,7 @@ static int fit_gptq(fit *f, const fit_opts *o, double damp, pare_err *err) {
   double *u = malloc((size_t)k * (size_t)k * sizeof *u), *w = malloc((size_t)k * sizeof *w);
   int rc = u && w ? PARE_OK : pare_errf(err, "out of memory");
   for (int grp = 0; rc == PARE_OK && grp < gr->groups; grp++) {
-    rc = inverse_cholesky(pare_gram_block(gr, grp), k, damp, u, err);
+    rc = pare_obs_inverse_cholesky(pare_gram_block(gr, grp), k, damp, u, err);
     for (int64_t r = 0; rc == PARE_OK && r < per_group; r++) {
       int64_t c = grp * per_group + r;
       const double *cb = f->cb + (size_t)(f->groups == 1 ? 0 : c) * K;
