@@ -360,39 +360,6 @@ static void fit_hweights(fit *f) {
   }
 }
 
-static void swapd(double *a, double *b) {
-  double t = *a;
-  *a = *b, *b = t;
-}
-
-/* The k-th smallest of a[0..n) (reorders a). */
-static double select_kth(double *a, int64_t n, int64_t k) {
-  int64_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < a[lo]) swapd(&a[mid], &a[lo]);
-    if (a[hi] < a[lo]) swapd(&a[hi], &a[lo]);
-    if (a[hi] < a[mid]) swapd(&a[hi], &a[mid]);
-    double p = a[mid];
-    int64_t lt = lo, i = lo, gt = hi;
-    while (i <= gt) {
-      if (a[i] < p)
-        swapd(&a[lt++], &a[i++]);
-      else if (a[i] > p)
-        swapd(&a[i], &a[gt--]);
-      else
-        i++;
-    }
-    if (k < lt)
-      hi = lt - 1;
-    else if (k > gt)
-      lo = gt + 1;
-    else
-      return p;
-  }
-  return a[k];
-}
-
 /* Marks the `count` elements of largest |u| sqrt(hw) as outliers (ties in
  * element order). */
 static int fit_outliers(fit *f, int64_t count, pare_err *err) {
@@ -403,7 +370,7 @@ static int fit_outliers(fit *f, int64_t count, pare_err *err) {
   double *sc = malloc((size_t)n * sizeof *sc);
   if (!sc) return pare_errf(err, "out of memory");
   for (int64_t i = 0; i < n; i++) sc[i] = -fabs(f->u[i]) * sqrt(f->hw[i]);
-  double t = select_kth(sc, n, count - 1);
+  double t = pare_select_kth_f64(sc, n, count - 1);
   int64_t below = 0;
   for (int64_t i = 0; i < n; i++) below += sc[i] < t;
   int64_t ties = count - below;

@@ -42,3 +42,45 @@ char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *s
     snprintf(buf, len, "%s%s.%d", base, suffix, i);
   return buf;
 }
+
+/* One body for both element types, so the two cannot drift apart. */
+#define SWAP(T, x, y)                                                                              \
+  do {                                                                                             \
+    T t_ = (x);                                                                                    \
+    (x) = (y), (y) = t_;                                                                           \
+  } while (0)
+
+#define DEFINE_SELECT_KTH(NAME, T)                                                                 \
+  T NAME(T *a, int64_t n, int64_t k) {                                                             \
+    int64_t lo = 0, hi = n - 1;                                                                    \
+    while (lo < hi) {                                                                              \
+      int64_t mid = lo + (hi - lo) / 2;                                                            \
+      if (a[mid] < a[lo]) SWAP(T, a[mid], a[lo]);                                                  \
+      if (a[hi] < a[lo]) SWAP(T, a[hi], a[lo]);                                                    \
+      if (a[hi] < a[mid]) SWAP(T, a[hi], a[mid]);                                                  \
+      T p = a[mid];                                                                                \
+      /* a[lo..lt) < p, a[lt..i) == p, a(gt..hi] > p */                                            \
+      int64_t lt = lo, i = lo, gt = hi;                                                            \
+      while (i <= gt) {                                                                            \
+        if (a[i] < p) {                                                                            \
+          SWAP(T, a[lt], a[i]);                                                                    \
+          lt++, i++;                                                                               \
+        } else if (a[i] > p) {                                                                     \
+          SWAP(T, a[i], a[gt]);                                                                    \
+          gt--;                                                                                    \
+        } else {                                                                                   \
+          i++;                                                                                     \
+        }                                                                                          \
+      }                                                                                            \
+      if (k < lt)                                                                                  \
+        hi = lt - 1;                                                                               \
+      else if (k > gt)                                                                             \
+        lo = gt + 1;                                                                               \
+      else                                                                                         \
+        return p;                                                                                  \
+    }                                                                                              \
+    return a[k];                                                                                   \
+  }
+
+DEFINE_SELECT_KTH(pare_select_kth_f64, double)
+DEFINE_SELECT_KTH(pare_select_kth_f32, float)

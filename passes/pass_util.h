@@ -20,4 +20,11 @@ int pare_pass_is_op(const pare_node *n, const char *op);
  * name already: a malloc'd string, NULL when out of memory. */
 char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *suffix);
 
+/* The k-th smallest (0-based) of a[0..n), reordering a: quickselect with a
+ * median-of-three pivot and a three-way partition (runs of equal values,
+ * such as zeros, cost nothing). Both give the same answer on the same
+ * values; the float one keeps large selections at half the memory. */
+double pare_select_kth_f64(double *a, int64_t n, int64_t k);
+float pare_select_kth_f32(float *a, int64_t n, int64_t k);
+
 #endif /* PARE_PASSES_PASS_UTIL_H */

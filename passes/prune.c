@@ -97,42 +97,6 @@ static float mag(float x) {
   return isnan(x) ? INFINITY : fabsf(x);
 }
 
-static void swapf(float *a, float *b) {
-  float t = *a;
-  *a = *b, *b = t;
-}
-
-/* The k-th smallest (0-based) of a[0..n), reordering a: quickselect with a
- * median-of-three pivot and a three-way partition (runs of equal values,
- * such as zeros, cost nothing). */
-static float select_kth(float *a, int64_t n, int64_t k) {
-  int64_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < a[lo]) swapf(&a[mid], &a[lo]);
-    if (a[hi] < a[lo]) swapf(&a[hi], &a[lo]);
-    if (a[hi] < a[mid]) swapf(&a[hi], &a[mid]);
-    float p = a[mid];
-    /* a[lo..lt) < p, a[lt..i) == p, a(gt..hi] > p */
-    int64_t lt = lo, i = lo, gt = hi;
-    while (i <= gt) {
-      if (a[i] < p)
-        swapf(&a[lt++], &a[i++]);
-      else if (a[i] > p)
-        swapf(&a[i], &a[gt--]);
-      else
-        i++;
-    }
-    if (k < lt)
-      hi = lt - 1;
-    else if (k > gt)
-      lo = gt + 1;
-    else
-      return p;
-  }
-  return a[k];
-}
-
 /* Zeroes the `count` smallest-magnitude elements over the layers (in layer
  * order, then element order at ties). */
 static int prune_smallest(pare_graph *g, const layer *ls, int n, int64_t count, pare_err *err) {
@@ -147,7 +111,7 @@ static int prune_smallest(pare_graph *g, const layer *ls, int n, int64_t count, 
     for (int64_t j = 0; j < ls[i].numel; j++) m[at++] = mag(w[j]);
   }
   if (count > total) count = total;
-  float t = select_kth(m, total, count - 1);
+  float t = pare_select_kth_f32(m, total, count - 1);
   /* Everything below t goes, then elements equal to t in order. */
   int64_t below = 0;
   for (int64_t j = 0; j < total; j++) below += m[j] < t;
