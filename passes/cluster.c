@@ -113,24 +113,13 @@ static int64_t elem(const layer *l, int64_t c, int64_t j) {
 
 static int weight_of(const pare_graph *g, const pare_node *n, unsigned mask, int64_t min_size,
                      layer *out) {
-  int v = n->n_inputs > 1 ? n->inputs[1] : -1;
+  int axis;
+  int v = pare_pass_linear_weight(g, n, mask, &axis);
   if (v < 0) return 0;
   const pare_value *val = g->values[v];
   const pare_tensor *t = val->init;
-  if (!t || !t->data || t->dtype != PARE_F32 || val->enc) return 0;
+  if (val->enc) return 0;
   const pare_shape *s = &t->shape;
-  int axis = 0;
-  if (pare_pass_is_op(n, "Conv") && (mask & PARE_OP_CONV)) {
-    if (s->rank < 3) return 0;
-  } else if (pare_pass_is_op(n, "Gemm") && (mask & PARE_OP_GEMM)) {
-    if (s->rank != 2) return 0;
-    axis = pare_attr_int(n, "transB", 0) == 0;
-  } else if (pare_pass_is_op(n, "MatMul") && (mask & PARE_OP_MATMUL)) {
-    if (s->rank != 2) return 0;
-    axis = 1;
-  } else {
-    return 0;
-  }
   int64_t numel = pare_tensor_numel(t);
   if (numel == 0 || numel < min_size || s->dims[axis] <= 0) return 0;
   const float *w = t->data;

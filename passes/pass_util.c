@@ -33,6 +33,27 @@ int pare_pass_is_op(const pare_node *n, const char *op) {
   return n->op && (!n->domain || !n->domain[0]) && strcmp(n->op, op) == 0;
 }
 
+int pare_pass_linear_weight(const pare_graph *g, const pare_node *n, unsigned mask, int *kn) {
+  int v = n->n_inputs > 1 ? n->inputs[1] : -1;
+  if (v < 0) return -1;
+  const pare_tensor *t = g->values[v]->init;
+  if (!t || !t->data || t->dtype != PARE_F32) return -1;
+  int rank = t->shape.rank;
+  *kn = 0;
+  if (pare_pass_is_op(n, "Conv") && (mask & PARE_OP_CONV)) {
+    if (rank < 3) return -1;
+  } else if (pare_pass_is_op(n, "Gemm") && (mask & PARE_OP_GEMM)) {
+    if (rank != 2) return -1;
+    *kn = pare_attr_int(n, "transB", 0) == 0;
+  } else if (pare_pass_is_op(n, "MatMul") && (mask & PARE_OP_MATMUL)) {
+    if (rank != 2) return -1;
+    *kn = 1;
+  } else {
+    return -1;
+  }
+  return v;
+}
+
 char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *suffix) {
   size_t len = strlen(base) + strlen(suffix) + 24;
   char *buf = malloc(len);

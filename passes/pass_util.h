@@ -16,6 +16,14 @@ int pare_pass_parse_ops(const char *s, unsigned *mask, pare_err *err);
 /* n is the ONNX op `op` (default domain). */
 int pare_pass_is_op(const pare_node *n, const char *op);
 
+/* The weight (input 1) of a Conv, Gemm or MatMul node whose kind is in
+ * mask (PARE_OP_*), as a value index, or -1 when there is none: an f32
+ * initializer with data, of rank >= 3 for Conv and 2 for Gemm and MatMul.
+ * *kn is 1 when it is stored [K, N] (MatMul, Gemm with transB=0), i.e. the
+ * output channels run along axis 1, and 0 when they run along axis 0
+ * (Conv, Gemm with transB=1). Its encoding is left to the caller. */
+int pare_pass_linear_weight(const pare_graph *g, const pare_node *n, unsigned mask, int *kn);
+
 /* base + suffix, or with ".2", ".3", ... appended when a value has that
  * name already: a malloc'd string, NULL when out of memory. */
 char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *suffix);

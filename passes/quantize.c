@@ -131,25 +131,14 @@ static void qres_free(qres *r) {
 
 static int weight_of(const pare_graph *g, const pare_node *n, unsigned mask, int64_t min_size,
                      layer *out) {
-  int v = n->n_inputs > 1 ? n->inputs[1] : -1;
+  int along_rows;
+  int v = pare_pass_linear_weight(g, n, mask, &along_rows);
   if (v < 0) return 0;
   const pare_value *val = g->values[v];
   const pare_tensor *t = val->init;
-  if (!t || !t->data || t->dtype != PARE_F32 || val->enc) return 0;
+  if (val->enc) return 0;
   const pare_shape *s = &t->shape;
-  int along_rows = 0, groups = 1;
-  if (pare_pass_is_op(n, "Conv") && (mask & PARE_OP_CONV)) {
-    if (s->rank < 3) return 0;
-    groups = (int)pare_attr_int(n, "group", 1);
-  } else if (pare_pass_is_op(n, "Gemm") && (mask & PARE_OP_GEMM)) {
-    if (s->rank != 2) return 0;
-    along_rows = pare_attr_int(n, "transB", 0) == 0;
-  } else if (pare_pass_is_op(n, "MatMul") && (mask & PARE_OP_MATMUL)) {
-    if (s->rank != 2) return 0;
-    along_rows = 1;
-  } else {
-    return 0;
-  }
+  int groups = pare_pass_is_op(n, "Conv") ? (int)pare_attr_int(n, "group", 1) : 1;
   int64_t numel = pare_tensor_numel(t);
   if (numel == 0 || numel < min_size || s->dims[0] <= 0 || groups < 1) return 0;
   memset(out, 0, sizeof *out);
