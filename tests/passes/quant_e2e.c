@@ -46,6 +46,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* This test's random sequence (its weights and inputs). */
+#define E2E_RNG_SEED 4242u
+#include "e2e_util.h"
+
 #define RTOL 1e-4
 
 static int failed, passed;
@@ -53,50 +57,6 @@ static int failed, passed;
  * a third of the -O3 time; the kernels are explicit vector code either
  * way), 3 for models. */
 static int jit_opt = 3;
-
-/* ------------------------------------------------------------ text builder */
-
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) abort();
-    if (b->p && b->len + (size_t)n < b->cap) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t cap = (b->cap + (size_t)n + 1) * 2;
-    char *q = realloc(b->p, cap);
-    if (!q) abort();
-    b->p = q, b->cap = cap;
-  }
-}
-
-static uint32_t rng = 4242;
-
-static float frand(void) {
-  rng = rng * 1664525u + 1013904223u;
-  return (float)((rng >> 8) & 0xffffff) / (float)0x800000 - 1.0f; /* [-1, 1) */
-}
-
-static void sb_const(sbuf *b, const char *name, const int64_t *dims, int rank, float scale) {
-  int64_t n = 1;
-  sb_printf(b, "  const %%%s : f32[", name);
-  for (int d = 0; d < rank; d++) {
-    sb_printf(b, "%s%lld", d ? "," : "", (long long)dims[d]);
-    n *= dims[d];
-  }
-  sb_printf(b, "] = dense<");
-  for (int64_t i = 0; i < n; i++) sb_printf(b, "%s%.6g", i ? ", " : "", frand() * scale);
-  sb_printf(b, ">\n");
-}
 
 /* -------------------------------------------------------------- encoders */
 
@@ -347,14 +307,6 @@ static int64_t form_bytes(const pare_encoding *e, const layer_form *f, int64_t *
 }
 
 /* ------------------------------------------------------------- checking */
-
-static pare_tensor *random_input(const pare_shape *s, pare_err *err) {
-  pare_tensor *t = pare_tensor_new(PARE_F32, s, err);
-  if (!t) return NULL;
-  float *d = t->data;
-  for (int64_t i = 0; i < pare_tensor_numel(t); i++) d[i] = frand();
-  return t;
-}
 
 /* max |a - b| / max(1, max |a|). */
 static double rel_diff(const pare_tensor *a, const pare_tensor *b) {
