@@ -4,6 +4,7 @@
 #include "driver/cli.h"
 
 #include "driver/calib.h"
+#include "driver/limits.h"
 #include "driver/report.h"
 #include "frontend/onnx.h"
 #include "ir/text.h"
@@ -220,4 +221,48 @@ int cmd_passes(int argc, char **argv) {
   printf("passes (use in --passes as name<option=value;...>, comma-separated):\n");
   pare_passes_describe(stdout);
   return 0;
+}
+
+int cli_parse_common_flag(int argc, char **argv, int *i, pass_flags *f, const char *usage) {
+  int pf = cli_parse_pass_flag(argc, argv, i, f);
+  if (!pf) pf = cli_parse_limit_flag(argc, argv, i);
+  if (pf) return pf;
+  const char *a = argv[*i];
+  if (strcmp(a, "-h") != 0 && strcmp(a, "--help") != 0) return 0;
+  fputs(usage, stdout);
+  fputs(cli_pass_usage, stdout);
+  fputs(cli_limit_usage, stdout);
+  exit(0);
+}
+
+char *cli_read_file(const char *path, size_t max, pare_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    pare_errf(err, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t got = fread(buf + len, 1, cap - 1 - len, f);
+    len += got;
+    if (got == 0) break;
+    if (len + 1 == cap) {
+      char *grown = cap < max ? realloc(buf, cap * 2) : NULL;
+      if (!grown) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = grown;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  if (!buf) {
+    pare_errf(err, "%s: out of memory or file too large", path);
+    return NULL;
+  }
+  buf[len] = 0;
+  return buf;
 }

@@ -47,6 +47,16 @@ extern const char cli_pass_usage[];
 /* If argv[*i] is a pass-manager flag, consumes it (and its value) and
  * returns 1; 0 if it is not one; -1 after printing a usage error. */
 int cli_parse_pass_flag(int argc, char **argv, int *i, pass_flags *f);
+/* The flags every model subcommand takes: the pass-manager flags, the
+ * limit flags (limits.h) and -h/--help, which prints usage, then both flag
+ * lists, and exits 0. Returns 1 when argv[*i] was one (consumed with its
+ * value), 0 if not, -1 after printing a usage error. */
+int cli_parse_common_flag(int argc, char **argv, int *i, pass_flags *f, const char *usage);
+
+/* The whole file at path, NUL-terminated, as a malloc'd string; NULL with
+ * err set when it cannot be read or would take more than `max` bytes. */
+char *cli_read_file(const char *path, size_t max, pare_err *err);
+
 /* Runs the pipeline (if any) on g; errors are prefixed with path. */
 int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_err *err);
 void cli_free_pass_flags(pass_flags *f);

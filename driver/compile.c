@@ -9,7 +9,6 @@
  * stale-mixed set of outputs is ever left (see "Staging" below).
  */
 #include "driver/cli.h"
-#include "driver/limits.h"
 
 #include "backend/backend.h"
 #include "frontend/onnx.h"
@@ -132,16 +131,10 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
-    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
-    if (!pf) pf = cli_parse_limit_flag(argc, argv, &i);
+    int pf = cli_parse_common_flag(argc, argv, &i, &o->passes, compile_usage);
     if (pf < 0) return EXIT_USAGE;
     if (pf) continue;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(compile_usage, stdout);
-      fputs(cli_pass_usage, stdout);
-      fputs(cli_limit_usage, stdout);
-      exit(0);
-    } else if (strcmp(a, "-o") == 0 && has_value) {
+    if (strcmp(a, "-o") == 0 && has_value) {
       o->output = argv[++i];
     } else if (strcmp(a, "--header") == 0 && has_value) {
       o->header = argv[++i];

@@ -12,14 +12,12 @@
  */
 #include "driver/cli.h"
 #include "driver/engine.h"
-#include "driver/limits.h"
 #include "driver/metrics.h"
 
 #include "frontend/onnx.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,16 +93,10 @@ static int parse_eval_args(int argc, char **argv, eval_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
-    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
-    if (!pf) pf = cli_parse_limit_flag(argc, argv, &i);
+    int pf = cli_parse_common_flag(argc, argv, &i, &o->passes, eval_usage);
     if (pf < 0) return EXIT_USAGE;
     if (pf) continue;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(eval_usage, stdout);
-      fputs(cli_pass_usage, stdout);
-      fputs(cli_limit_usage, stdout);
-      exit(0);
-    } else if (strcmp(a, "--json") == 0) {
+    if (strcmp(a, "--json") == 0) {
       o->json = 1;
     } else if (strcmp(a, "--data") == 0 && has_value) {
       o->data = argv[++i];
@@ -300,40 +292,11 @@ static const char *header_define(const lib_header *h, const char *suffix) {
   return p ? p + strlen(key) : NULL;
 }
 
-static char *read_text(const char *path, pare_err *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    pare_errf(err, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + len, 1, cap - 1 - len, f);
-    len += got;
-    if (got == 0) break;
-    if (len + 1 == cap) {
-      char *grown = cap < ((size_t)64 << 20) ? realloc(buf, cap * 2) : NULL;
-      if (!grown) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = grown;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!buf) pare_errf(err, "%s: out of memory or file too large", path);
-  if (buf) buf[len] = 0;
-  return buf;
-}
-
 /* Reads the header and finds the symbol prefix from its NAME_workspace_size
  * declaration. */
 static int header_read(lib_header *h, const char *path, pare_err *err) {
   memset(h, 0, sizeof *h);
-  h->text = read_text(path, err);
+  h->text = cli_read_file(path, (size_t)64 << 20, err);
   if (!h->text) return pare_err_prefix(err, "header (give --header FILE)");
   const char *decl = strstr(h->text, "_workspace_size(void);");
   const char *start = decl;

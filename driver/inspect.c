@@ -2,7 +2,6 @@
  * inspect.c - `pare inspect`: the model as pare IR plus a summary.
  */
 #include "driver/cli.h"
-#include "driver/limits.h"
 #include "driver/summary.h"
 #include "ir/text.h"
 
@@ -33,16 +32,10 @@ static int parse_inspect_args(int argc, char **argv, inspect_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
-    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
-    if (!pf) pf = cli_parse_limit_flag(argc, argv, &i);
+    int pf = cli_parse_common_flag(argc, argv, &i, &o->passes, inspect_usage);
     if (pf < 0) return EXIT_USAGE;
     if (pf) continue;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(inspect_usage, stdout);
-      fputs(cli_pass_usage, stdout);
-      fputs(cli_limit_usage, stdout);
-      exit(0);
-    } else if (strcmp(a, "--stats") == 0) {
+    if (strcmp(a, "--stats") == 0) {
       o->passes.pm.stats = 1;
     } else if (strcmp(a, "--format") == 0 && has_value) {
       const char *f = argv[++i];

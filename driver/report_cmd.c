@@ -6,7 +6,6 @@
 #include "driver/cli.h"
 #include "driver/report.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,38 +16,6 @@ static const char report_usage[] =
     "self-contained HTML page: the model summary, bytes by layer before and after,\n"
     "the error-vs-size points of a search when the report has a \"search\" array of\n"
     "{\"bytes\", \"error\", \"chosen\"}, the per-layer table and the passes' times.\n";
-
-static char *read_all(const char *path, pare_err *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    pare_errf(err, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + len, 1, cap - 1 - len, f);
-    len += got;
-    if (got == 0) break;
-    if (len + 1 == cap) {
-      char *grown = cap < ((size_t)256 << 20) ? realloc(buf, cap * 2) : NULL;
-      if (!grown) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = grown;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!buf) {
-    pare_errf(err, "%s: out of memory or file too large", path);
-    return NULL;
-  }
-  buf[len] = 0;
-  return buf;
-}
 
 int cmd_report(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
@@ -78,7 +45,7 @@ int cmd_report(int argc, char **argv) {
     return EXIT_USAGE;
   }
   pare_err err;
-  char *text = read_all(in, &err);
+  char *text = cli_read_file(in, (size_t)256 << 20, &err);
   if (!text) {
     cli_error("%s", err.msg);
     return EXIT_MODEL_ERROR;

@@ -3,7 +3,6 @@
  * test_data_set-style folders.
  */
 #include "driver/cli.h"
-#include "driver/limits.h"
 
 #include "frontend/onnx.h"
 #include "driver/engine.h"
@@ -44,16 +43,10 @@ static int parse_run_args(int argc, char **argv, run_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has_value = i + 1 < argc;
-    int pf = cli_parse_pass_flag(argc, argv, &i, &o->passes);
-    if (!pf) pf = cli_parse_limit_flag(argc, argv, &i);
+    int pf = cli_parse_common_flag(argc, argv, &i, &o->passes, run_usage);
     if (pf < 0) return EXIT_USAGE;
     if (pf) continue;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(run_usage, stdout);
-      fputs(cli_pass_usage, stdout);
-      fputs(cli_limit_usage, stdout);
-      exit(0);
-    } else if (strcmp(a, "--stats") == 0) {
+    if (strcmp(a, "--stats") == 0) {
       o->passes.pm.stats = 1;
     } else if (strcmp(a, "--inputs") == 0 && has_value) {
       o->inputs_dir = argv[++i];
