@@ -13,66 +13,31 @@
  */
 #include "driver/report.h"
 
+#include "ir/strbuf.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct html {
-  char *s;
-  size_t len, cap;
-  int oom;
-} html;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-out(html *b, const char *fmt, ...) {
-  if (b->oom) return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      b->oom = 1;
-      return;
-    }
-    if (b->s && b->len + (size_t)n < b->cap) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t cap = (b->cap + (size_t)n + 1) * 2;
-    char *grown = realloc(b->s, cap);
-    if (!grown) {
-      b->oom = 1;
-      return;
-    }
-    b->s = grown;
-    b->cap = cap;
-  }
-}
-
 /* Text from the model (names may hold anything) escaped for HTML. */
-static void text(html *b, const char *s) {
+static void text(pare_strbuf *b, const char *s) {
   for (; s && *s; s++) {
     switch (*s) {
     case '<':
-      out(b, "&lt;");
+      pare_strbuf_printf(b, "&lt;");
       break;
     case '>':
-      out(b, "&gt;");
+      pare_strbuf_printf(b, "&gt;");
       break;
     case '&':
-      out(b, "&amp;");
+      pare_strbuf_printf(b, "&amp;");
       break;
     case '"':
-      out(b, "&quot;");
+      pare_strbuf_printf(b, "&quot;");
       break;
     default:
-      out(b, "%c", *s);
+      pare_strbuf_printf(b, "%c", *s);
     }
   }
 }
@@ -117,14 +82,15 @@ static const char style[] =
     "width:10px;height:10px;margin:0 4px 0 12px}.key.before{background:#bbb}"
     ".key.after{background:#2a6fd6}td.dec{color:#555;text-align:left;white-space:normal}";
 
-static void summary(html *b, const cJSON *root) {
+static void summary(pare_strbuf *b, const cJSON *root) {
   const cJSON *before = cJSON_GetObjectItem(root, "before");
   const cJSON *after = cJSON_GetObjectItem(root, "after");
-  out(b, "<h1>pare report</h1>\n<p>model <code>");
+  pare_strbuf_printf(b, "<h1>pare report</h1>\n<p>model <code>");
   text(b, str(root, "model"));
-  out(b, "</code><br>pipeline <code>");
+  pare_strbuf_printf(b, "</code><br>pipeline <code>");
   text(b, str(root, "pipeline")[0] ? str(root, "pipeline") : "(none)");
-  out(b, "</code></p>\n<table id=\"summary\"><tr><th class=l></th><th>before</th><th>after</th>"
+  pare_strbuf_printf(
+      b, "</code></p>\n<table id=\"summary\"><tr><th class=l></th><th>before</th><th>after</th>"
          "<th>after / before</th></tr>\n");
   const char *rows[][2] = {
       {"parameters", "parameters"}, {"weight bytes", "bytes"}, {"FLOPs", "flops"}};
@@ -135,12 +101,13 @@ static void summary(html *b, const cJSON *root) {
       bytes_text(x, a, sizeof a), bytes_text(y, c, sizeof c);
     else
       count_text(x, a, sizeof a), count_text(y, c, sizeof c);
-    out(b, "<tr><td class=l>%s</td><td title=\"%.0f\">%s</td><td title=\"%.0f\">%s</td>",
+    pare_strbuf_printf(
+        b, "<tr><td class=l>%s</td><td title=\"%.0f\">%s</td><td title=\"%.0f\">%s</td>",
         rows[i][0], x, a, y, c);
     if (x > 0)
-      out(b, "<td>%.4f</td></tr>\n", y / x);
+      pare_strbuf_printf(b, "<td>%.4f</td></tr>\n", y / x);
     else
-      out(b, "<td>-</td></tr>\n");
+      pare_strbuf_printf(b, "<td>-</td></tr>\n");
   }
   const cJSON *layers = cJSON_GetObjectItem(root, "layers"), *l;
   int n = 0, removed = 0, decided = 0;
@@ -149,18 +116,19 @@ static void summary(html *b, const cJSON *root) {
     removed += cJSON_IsTrue(cJSON_GetObjectItem(l, "removed"));
     decided += cJSON_GetArraySize(cJSON_GetObjectItem(l, "decisions")) > 0;
   }
-  out(b,
+  pare_strbuf_printf(
+      b,
       "</table>\n<p id=\"layer-count\">%d layers with weights; passes decided something for "
       "%d, removed %d.</p>\n",
       n, decided, removed);
 }
 
 /* Bytes by layer, before and after, on a log scale. */
-static void size_plot(html *b, const cJSON *layers) {
+static void size_plot(pare_strbuf *b, const cJSON *layers) {
   int n = cJSON_GetArraySize(layers);
-  out(b, "<h2>Size by layer</h2>\n");
+  pare_strbuf_printf(b, "<h2>Size by layer</h2>\n");
   if (n == 0) {
-    out(b, "<p class=none>no layers with weights</p>\n");
+    pare_strbuf_printf(b, "<p class=none>no layers with weights</p>\n");
     return;
   }
   double lo = INFINITY, hi = 1;
@@ -179,7 +147,8 @@ static void size_plot(html *b, const cJSON *layers) {
   const double left = 64, top = 16, ph = 240, below = names ? 110 : 30;
   double pw = fmax(600, n * 14.0), gw = pw / n, bw = fmin(18, (gw - 4) / 2);
   double w = left + pw + 16, h = top + ph + below;
-  out(b,
+  pare_strbuf_printf(
+      b,
       "<p><span class=\"key before\"></span>before<span class=\"key after\"></span>after "
       "(bytes as stored, log scale; hover a bar for the layer)</p>\n<div class=scroll>"
       "<svg id=\"size-plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
@@ -189,10 +158,11 @@ static void size_plot(html *b, const cJSON *layers) {
   for (int e = e0; e <= e1; e++) {
     char t[32];
     bytes_text(pow(10, e), t, sizeof t);
-    out(b,
-        "<line class=grid x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-        "<text x=\"%.0f\" y=\"%.1f\" text-anchor=end>%s</text>\n",
-        left, left + pw, Y(pow(10, e)), Y(pow(10, e)), left - 6, Y(pow(10, e)) + 4, t);
+    pare_strbuf_printf(b,
+                       "<line class=grid x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                       "<text x=\"%.0f\" y=\"%.1f\" text-anchor=end>%s</text>\n",
+                       left, left + pw, Y(pow(10, e)), Y(pow(10, e)), left - 6, Y(pow(10, e)) + 4,
+                       t);
   }
   int i = 0;
   cJSON_ArrayForEach(l, layers) {
@@ -201,25 +171,28 @@ static void size_plot(html *b, const cJSON *layers) {
       /* The last 18 characters: the distinctive end of "/block/conv1/Conv". */
       const char *name = str(l, "name");
       size_t len = strlen(name);
-      out(b, "<text class=name transform=\"translate(%.1f %.0f) rotate(-60)\" text-anchor=end>",
+      pare_strbuf_printf(
+          b, "<text class=name transform=\"translate(%.1f %.0f) rotate(-60)\" text-anchor=end>",
           x + bw, top + ph + 10);
       text(b, len > 18 ? name + len - 18 : name);
-      out(b, "</text>\n");
+      pare_strbuf_printf(b, "</text>\n");
     }
     const char *cls[2] = {"before", "after"};
     for (int k = 0; k < 2; k++) {
       double v = num(cJSON_GetObjectItem(l, cls[k]), "bytes");
       if (v <= 0) continue; /* a removed layer has no bar after */
       double y = Y(fmax(v, pow(10, e0)));
-      out(b, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\"><title>",
+      pare_strbuf_printf(
+          b, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\"><title>",
           cls[k], x + k * bw, y, bw, top + ph - y);
       text(b, str(l, "name"));
-      out(b, " (%s): %.0f bytes %s</title></rect>\n", str(l, "op"), v, cls[k]);
+      pare_strbuf_printf(b, " (%s): %.0f bytes %s</title></rect>\n", str(l, "op"), v, cls[k]);
     }
     i++;
   }
 #undef Y
-  out(b,
+  pare_strbuf_printf(
+      b,
       "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
       "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
       "<text x=\"%.0f\" y=\"%.0f\">layers in graph order (%d)</text>\n</svg></div>\n",
@@ -227,11 +200,12 @@ static void size_plot(html *b, const cJSON *layers) {
 }
 
 /* Error against size of the candidates a search measured. */
-static void search_plot(html *b, const cJSON *search) {
+static void search_plot(pare_strbuf *b, const cJSON *search) {
   int n = cJSON_GetArraySize(search);
-  out(b, "<h2>Error against size (search)</h2>\n");
+  pare_strbuf_printf(b, "<h2>Error against size (search)</h2>\n");
   if (n == 0) {
-    out(b, "<p class=none id=\"search-none\">no search: this report holds no search points "
+    pare_strbuf_printf(
+        b, "<p class=none id=\"search-none\">no search: this report holds no search points "
            "(a pipeline given with --passes)</p>\n");
     return;
   }
@@ -247,45 +221,46 @@ static void search_plot(html *b, const cJSON *search) {
   double mx = (x1 - x0) * 0.05;
   x0 = fmax(0, x0 - mx), x1 += mx, y1 *= 1.05;
   const double left = 70, top = 16, pw = 560, ph = 260;
-  out(b,
-      "<svg id=\"search-plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-      "height=\"%.0f\">\n",
-      left + pw + 20, top + ph + 40);
+  pare_strbuf_printf(b,
+                     "<svg id=\"search-plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+                     "height=\"%.0f\">\n",
+                     left + pw + 20, top + ph + 40);
 #define PX(v) (left + ((v)-x0) / (x1 - x0) * pw)
 #define PY(v) (top + ph - ((v)-y0) / (y1 - y0) * ph)
   for (int t = 0; t <= 4; t++) {
     double xv = x0 + (x1 - x0) * t / 4, yv = y0 + (y1 - y0) * t / 4;
     char xs[32];
     bytes_text(xv, xs, sizeof xs);
-    out(b,
-        "<line class=grid x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\"/>"
-        "<text x=\"%.1f\" y=\"%.0f\" text-anchor=middle>%s</text>"
-        "<line class=grid x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-        "<text x=\"%.0f\" y=\"%.1f\" text-anchor=end>%.3g</text>\n",
-        PX(xv), PX(xv), top, top + ph, PX(xv), top + ph + 16, xs, left, left + pw, PY(yv), PY(yv),
-        left - 6, PY(yv) + 4, yv);
+    pare_strbuf_printf(b,
+                       "<line class=grid x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\"/>"
+                       "<text x=\"%.1f\" y=\"%.0f\" text-anchor=middle>%s</text>"
+                       "<line class=grid x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                       "<text x=\"%.0f\" y=\"%.1f\" text-anchor=end>%.3g</text>\n",
+                       PX(xv), PX(xv), top, top + ph, PX(xv), top + ph + 16, xs, left, left + pw,
+                       PY(yv), PY(yv), left - 6, PY(yv) + 4, yv);
   }
   cJSON_ArrayForEach(p, search) {
     int chosen = cJSON_IsTrue(cJSON_GetObjectItem(p, "chosen"));
-    out(b,
+    pare_strbuf_printf(
+        b,
         "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\"><title>%.0f bytes, error %.6g%s"
         "</title></circle>\n",
         chosen ? "chosen" : "pt", PX(num(p, "bytes")), PY(num(p, "error")), chosen ? 6 : 3,
         num(p, "bytes"), num(p, "error"), chosen ? " (chosen)" : "");
     if (chosen)
-      out(b, "<text x=\"%.1f\" y=\"%.1f\">chosen</text>\n", PX(num(p, "bytes")) + 8,
-          PY(num(p, "error")) - 6);
+      pare_strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">chosen</text>\n", PX(num(p, "bytes")) + 8,
+                         PY(num(p, "error")) - 6);
   }
 #undef PX
 #undef PY
-  out(b,
-      "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
-      "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
-      "<text x=\"%.0f\" y=\"%.0f\" text-anchor=middle>weight bytes</text>"
-      "<text x=\"12\" y=\"%.0f\" transform=\"rotate(-90 12 %.0f)\" "
-      "text-anchor=middle>error</text>\n</svg>\n<p>%d candidates measured</p>\n",
-      left, left + pw, top + ph, top + ph, left, left, top, top + ph, left + pw / 2, top + ph + 34,
-      top + ph / 2, top + ph / 2, n);
+  pare_strbuf_printf(b,
+                     "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
+                     "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
+                     "<text x=\"%.0f\" y=\"%.0f\" text-anchor=middle>weight bytes</text>"
+                     "<text x=\"12\" y=\"%.0f\" transform=\"rotate(-90 12 %.0f)\" "
+                     "text-anchor=middle>error</text>\n</svg>\n<p>%d candidates measured</p>\n",
+                     left, left + pw, top + ph, top + ph, left, left, top, top + ph, left + pw / 2,
+                     top + ph + 34, top + ph / 2, top + ph / 2, n);
 }
 
 /* The last value a pass decided for key in a layer (number or string),
@@ -306,21 +281,22 @@ static int is_error_key(const char *k) {
 }
 
 /* A table cell: the decision's number times scale with suffix, or its text. */
-static void cell_decision(html *b, const cJSON *decisions, const char *key, double scale,
+static void cell_decision(pare_strbuf *b, const cJSON *decisions, const char *key, double scale,
                           const char *suffix) {
   const cJSON *v = decision(decisions, key);
   if (cJSON_IsNumber(v))
-    out(b, "<td>%.4g%s</td>", v->valuedouble * scale, suffix);
+    pare_strbuf_printf(b, "<td>%.4g%s</td>", v->valuedouble * scale, suffix);
   else if (cJSON_IsString(v)) {
-    out(b, "<td>");
+    pare_strbuf_printf(b, "<td>");
     text(b, v->valuestring);
-    out(b, "</td>");
+    pare_strbuf_printf(b, "</td>");
   } else
-    out(b, "<td></td>");
+    pare_strbuf_printf(b, "<td></td>");
 }
 
-static void layer_table(html *b, const cJSON *layers) {
-  out(b, "<h2>Layers</h2>\n<div class=scroll><table id=\"layers\"><thead><tr><th class=l>layer</th>"
+static void layer_table(pare_strbuf *b, const cJSON *layers) {
+  pare_strbuf_printf(
+      b, "<h2>Layers</h2>\n<div class=scroll><table id=\"layers\"><thead><tr><th class=l>layer</th>"
          "<th class=l>op</th><th class=l>weight shape</th><th class=l>passes</th><th>bits</th>"
          "<th>sparsity</th><th>rank</th><th>bytes before</th><th>bytes after</th>"
          "<th>after / before</th><th>params after</th><th>FLOPs after</th>"
@@ -333,26 +309,27 @@ static void layer_table(html *b, const cJSON *layers) {
                 *after = cJSON_GetObjectItem(l, "after");
     const cJSON *dec = cJSON_GetObjectItem(l, "decisions");
     int removed = cJSON_IsTrue(cJSON_GetObjectItem(l, "removed"));
-    out(b, "<tr class=\"layer%s\"><td class=\"l name\"><code>", removed ? " removed" : "");
+    pare_strbuf_printf(b, "<tr class=\"layer%s\"><td class=\"l name\"><code>",
+                       removed ? " removed" : "");
     text(b, str(l, "name"));
-    out(b, "</code></td><td class=l>");
+    pare_strbuf_printf(b, "</code></td><td class=l>");
     text(b, str(l, "op"));
-    out(b, "</td><td class=l>[");
+    pare_strbuf_printf(b, "</td><td class=l>[");
     const cJSON *d;
     int first = 1;
     cJSON_ArrayForEach(d, cJSON_GetObjectItem(l, "weight_shape")) {
-      out(b, "%s%.0f", first ? "" : ",", d->valuedouble);
+      pare_strbuf_printf(b, "%s%.0f", first ? "" : ",", d->valuedouble);
       first = 0;
     }
-    out(b, "]</td><td class=l>");
+    pare_strbuf_printf(b, "]</td><td class=l>");
     const cJSON *per;
     first = 1;
     cJSON_ArrayForEach(per, dec) {
-      out(b, "%s", first ? "" : ", ");
+      pare_strbuf_printf(b, "%s", first ? "" : ", ");
       text(b, per->string);
       first = 0;
     }
-    out(b, "</td>");
+    pare_strbuf_printf(b, "</td>");
     cell_decision(b, dec, "bits", 1, "");
     cell_decision(b, dec, "sparsity", 100, "%"); /* a fraction */
     cell_decision(b, dec, "rank", 1, "");
@@ -360,12 +337,12 @@ static void layer_table(html *b, const cJSON *layers) {
     char a[32], c[32], p[32], f[32];
     bytes_text(x, a, sizeof a), bytes_text(y, c, sizeof c);
     count_text(num(after, "parameters"), p, sizeof p), count_text(num(after, "flops"), f, sizeof f);
-    out(b, "<td title=\"%.0f\">%s</td><td title=\"%.0f\">%s</td>", x, a, y, c);
+    pare_strbuf_printf(b, "<td title=\"%.0f\">%s</td><td title=\"%.0f\">%s</td>", x, a, y, c);
     if (x > 0)
-      out(b, "<td>%.3f</td>", y / x);
+      pare_strbuf_printf(b, "<td>%.3f</td>", y / x);
     else
-      out(b, "<td>-</td>");
-    out(b, "<td>%s</td><td>%s</td>", p, f);
+      pare_strbuf_printf(b, "<td>-</td>");
+    pare_strbuf_printf(b, "<td>%s</td><td>%s</td>", p, f);
     /* The largest error any pass measured for the layer. */
     double err = -1;
     cJSON_ArrayForEach(per, dec) {
@@ -375,10 +352,10 @@ static void layer_table(html *b, const cJSON *layers) {
       }
     }
     if (err >= 0)
-      out(b, "<td>%.4g</td>", err);
+      pare_strbuf_printf(b, "<td>%.4g</td>", err);
     else
-      out(b, "<td></td>");
-    out(b, "<td class=dec>");
+      pare_strbuf_printf(b, "<td></td>");
+    pare_strbuf_printf(b, "<td class=dec>");
     cJSON_ArrayForEach(per, dec) {
       const cJSON *v;
       cJSON_ArrayForEach(v, per) {
@@ -386,26 +363,26 @@ static void layer_table(html *b, const cJSON *layers) {
             !strcmp(v->string, "rank") || is_error_key(v->string))
           continue;
         text(b, per->string);
-        out(b, ".");
+        pare_strbuf_printf(b, ".");
         text(b, v->string);
-        out(b, "=");
+        pare_strbuf_printf(b, "=");
         if (cJSON_IsNumber(v))
-          out(b, "%g", v->valuedouble);
+          pare_strbuf_printf(b, "%g", v->valuedouble);
         else
           text(b, cJSON_GetStringValue(v));
-        out(b, " ");
+        pare_strbuf_printf(b, " ");
       }
     }
-    out(b, "</td></tr>\n");
+    pare_strbuf_printf(b, "</td></tr>\n");
   }
-  out(b, "</tbody></table></div>\n");
+  pare_strbuf_printf(b, "</tbody></table></div>\n");
 }
 
-static void pass_table(html *b, const cJSON *passes) {
+static void pass_table(pare_strbuf *b, const cJSON *passes) {
   int n = cJSON_GetArraySize(passes);
-  out(b, "<h2>Passes</h2>\n");
+  pare_strbuf_printf(b, "<h2>Passes</h2>\n");
   if (n == 0) {
-    out(b, "<p class=none>no passes ran</p>\n");
+    pare_strbuf_printf(b, "<p class=none>no passes ran</p>\n");
     return;
   }
   double total = 0, most = 0;
@@ -414,14 +391,16 @@ static void pass_table(html *b, const cJSON *passes) {
     total += num(p, "seconds");
     most = fmax(most, num(p, "seconds"));
   }
-  out(b,
+  pare_strbuf_printf(
+      b,
       "<table id=\"passes\"><thead><tr><th class=l>pass</th><th>seconds</th>"
       "<th class=l>time</th><th>changed</th><th class=l>statistics</th></tr></thead>\n<tbody>\n");
   cJSON_ArrayForEach(p, passes) {
     double s = num(p, "seconds");
-    out(b, "<tr class=pass><td class=l>");
+    pare_strbuf_printf(b, "<tr class=pass><td class=l>");
     text(b, str(p, "name"));
-    out(b,
+    pare_strbuf_printf(
+        b,
         "</td><td>%.4f</td><td class=l><svg class=\"time\" xmlns=\"http://www.w3.org/2000/svg\" "
         "width=\"204\" height=\"12\"><rect class=bar x=\"0\" y=\"1\" width=\"%.1f\" "
         "height=\"10\"/></svg></td><td>%s</td><td class=dec>",
@@ -430,28 +409,30 @@ static void pass_table(html *b, const cJSON *passes) {
     const cJSON *v;
     cJSON_ArrayForEach(v, cJSON_GetObjectItem(p, "stats")) {
       text(b, v->string);
-      out(b, "=%.0f ", v->valuedouble);
+      pare_strbuf_printf(b, "=%.0f ", v->valuedouble);
     }
-    out(b, "</td></tr>\n");
+    pare_strbuf_printf(b, "</td></tr>\n");
   }
-  out(b,
+  pare_strbuf_printf(
+      b,
       "</tbody><tfoot><tr><td class=l>total</td><td>%.4f</td><td></td><td></td><td></td></tr>"
       "</tfoot></table>\n",
       total);
 }
 
 int report_html_write(const cJSON *root, const char *path, pare_err *err) {
-  html b = {0};
-  out(&b, "<!DOCTYPE html>\n<html lang=en><head><meta charset=\"utf-8\">\n<title>pare report: ");
+  pare_strbuf b = {0};
+  pare_strbuf_printf(
+      &b, "<!DOCTYPE html>\n<html lang=en><head><meta charset=\"utf-8\">\n<title>pare report: ");
   text(&b, str(root, "model"));
-  out(&b, "</title>\n<style>%s</style></head>\n<body>\n", style);
+  pare_strbuf_printf(&b, "</title>\n<style>%s</style></head>\n<body>\n", style);
   summary(&b, root);
   const cJSON *layers = cJSON_GetObjectItem(root, "layers");
   size_plot(&b, layers);
   search_plot(&b, cJSON_GetObjectItem(root, "search"));
   layer_table(&b, layers);
   pass_table(&b, cJSON_GetObjectItem(root, "passes"));
-  out(&b, "<p class=none>written by pare %s</p>\n</body></html>\n", PARE_VERSION);
+  pare_strbuf_printf(&b, "<p class=none>written by pare %s</p>\n</body></html>\n", PARE_VERSION);
   if (b.oom) {
     free(b.s);
     return pare_errf(err, "out of memory");
