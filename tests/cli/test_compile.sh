@@ -19,34 +19,7 @@ cc=${CC:-cc}
 work=$(mktemp -d)
 shm="" # a folder on /dev/shm, for the other-file-system check
 trap 'rm -rf "$work" ${shm:+"$shm"}' EXIT
-passed=0
-failed=0
-
-# check NAME CONDITION...: a plain assertion.
-check() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-  fi
-}
-
-# expect NAME STATUS PATTERN -- CMD...: runs CMD, checks exit status and that
-# stdout+stderr matches the extended regex PATTERN.
-expect() {
-  local name=$1 status=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$status" ] && [[ $out =~ $pattern ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$rc" "$status" "$out" | head -20
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # fails NAME STATUS PATTERN OUT -- CMD...: CMD must exit with STATUS, print
 # nothing on stdout and exactly one line on stderr, starting with "pare: " and

@@ -11,33 +11,7 @@ pare=$1
 shared=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-# expect NAME STATUS PATTERN -- CMD...: runs CMD, checks exit status and that
-# stdout+stderr matches the extended regex PATTERN.
-expect() {
-  local name=$1 status=$2 pattern=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -eq "$status" ] && [[ $out =~ $pattern ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: exit %s (want %s), output:\n%s\n' "$name" "$rc" "$status" "$out" | head -20
-  fi
-}
-
-check() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
 for cmd in run inspect compile; do
   expect "help-$cmd" 0 "--max-memory BYTES.*K, M, G, T suffixes.*default 8G" -- "$pare" "$cmd" --help

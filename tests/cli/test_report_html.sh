@@ -27,17 +27,7 @@ fi
 mkdir -p "$outdir"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-check() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # count PATTERN FILE: lines... occurrences of the fixed string in FILE.
 count() { grep -oF -- "$1" "$2" | wc -l; }
