@@ -182,9 +182,10 @@ int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_er
   o.print_elide_above = 64;
   report r = {0};
   if (first) {
-    char text[4096];
-    pare_pipeline_str(&f->pipeline, text, sizeof text);
-    if (report_begin(&r, g, path, text)) {
+    char *text = pare_pipeline_string(&f->pipeline);
+    int bad = !text || report_begin(&r, g, path, text);
+    free(text);
+    if (bad) {
       report_free(&r);
       return pare_errf(err, "out of memory");
     }

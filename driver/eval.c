@@ -617,10 +617,10 @@ static int print_json(const eval_state *s, pare_err *err) {
   cJSON_AddStringToObject(root, "engine", engine_kind_name(o->engine));
   cJSON_AddNumberToObject(root, "sets", s->n_sets);
   if (s->comp) {
-    char text[4096];
-    pare_pipeline_str(&o->passes.pipeline, text, sizeof text);
+    char *text = pare_pipeline_string(&o->passes.pipeline);
     cJSON *c = cJSON_AddObjectToObject(root, "compressed");
-    cJSON_AddStringToObject(c, "passes", text);
+    cJSON_AddStringToObject(c, "passes", text ? text : "");
+    free(text);
   } else if (o->compressed) {
     cJSON *c = cJSON_AddObjectToObject(root, "compressed");
     cJSON_AddStringToObject(c, "library", o->compressed);
@@ -678,9 +678,9 @@ static void print_text(const eval_state *s) {
   printf("model: %s (%s), %d sets from %s\n", o->model, engine_kind_name(o->engine), s->n_sets,
          o->data);
   if (s->comp) {
-    char text[4096];
-    pare_pipeline_str(&o->passes.pipeline, text, sizeof text);
-    printf("compressed: --passes '%s'\n", text);
+    char *text = pare_pipeline_string(&o->passes.pipeline);
+    printf("compressed: --passes '%s'\n", text ? text : "");
+    free(text);
   } else if (o->compressed) {
     printf("compressed: %s (%s_run, header %s)\n", o->compressed, s->lib.name, s->header_path);
   } else {

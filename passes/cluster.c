@@ -769,6 +769,7 @@ static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx 
   int shared_bits = (int)args[12].i;
   const char *assign = args[13].s;
   o.damp = args[14].f;
+  const char *only = args[15].s;
   if (!(o.damp > 0 && o.damp < 1))
     return pare_errf(err, "option 'damp' must be in (0, 1), not %g", o.damp);
   if (strcmp(assign, "gptq") == 0 && !calib)
@@ -801,6 +802,7 @@ static int run_cluster(pare_graph *g, const pare_opt_value *args, pare_pass_ctx 
   for (int k = 0; k < g->n_nodes; k++) {
     layer l;
     if (!weight_of(g, g->nodes[k], mask, min_size, &l)) continue;
+    if (only[0] && !pare_pass_name_in_list(only, l.name)) continue;
     l.node = k;
     int seen = 0;
     for (int i = 0; i < n && !seen; i++) seen = ls[i].value == l.value;
@@ -996,6 +998,9 @@ static const pare_pass_option cluster_options[] = {
      "compensated on the rest through the inverse Hessian; auto: gptq when --calib is given"},
     {"damp", PARE_OPT_FLOAT, "0.01", NULL,
      "gptq: added to the Hessian's diagonal, as a fraction of its mean, in (0, 1)"},
+    {"layers", PARE_OPT_STRING, "", NULL,
+     "only these layers, as the report names them (node names), joined by +; empty: "
+     "all)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -4,6 +4,8 @@
  */
 #include "passes/passes.h"
 
+#include "ir/strbuf.h"
+
 #include "ir/text.h"
 #include "ops/ops.h"
 
@@ -212,21 +214,28 @@ int pare_pipeline_parse(const char *text, pare_pipeline *out, pare_err *err) {
   return PARE_OK;
 }
 
-void pare_pipeline_str(const pare_pipeline *p, char *buf, size_t len) {
-  size_t used = 0;
-  buf[0] = 0;
-  for (int e = 0; e < p->n && used < len; e++) {
+char *pare_pipeline_string(const pare_pipeline *p) {
+  pare_strbuf b = {0};
+  pare_strbuf_printf(&b, "%s", "");
+  for (int e = 0; e < p->n; e++) {
     const pare_pass_info *pi = p->entries[e].pass;
-    used += (size_t)snprintf(buf + used, len - used, "%s%s", e ? "," : "", pi->name);
+    pare_strbuf_printf(&b, "%s%s", e ? "," : "", pi->name);
     int n = n_options(pi);
-    for (int i = 0; i < n && used < len; i++) {
-      char v[128];
-      value_str(&pi->options[i], &p->entries[e].args[i], v, sizeof v);
-      used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", i ? ";" : "<",
-                               pi->options[i].name, v);
+    for (int i = 0; i < n; i++) {
+      const pare_pass_option *o = &pi->options[i];
+      const pare_opt_value *v = &p->entries[e].args[i];
+      char num[64];
+      const char *text = o->type == PARE_OPT_STRING ? (v->s ? v->s : "") : num;
+      if (o->type != PARE_OPT_STRING) value_str(o, v, num, sizeof num);
+      pare_strbuf_printf(&b, "%s%s=%s", i ? ";" : "<", o->name, text);
     }
-    if (n && used < len) used += (size_t)snprintf(buf + used, len - used, ">");
+    if (n) pare_strbuf_printf(&b, ">");
   }
+  if (b.oom) {
+    free(b.s);
+    return NULL;
+  }
+  return b.s;
 }
 
 /* ------------------------------------------------------------- running */

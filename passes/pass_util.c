@@ -105,3 +105,14 @@ char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *s
 
 DEFINE_SELECT_KTH(pare_select_kth_f64, double)
 DEFINE_SELECT_KTH(pare_select_kth_f32, float)
+
+int pare_pass_name_in_list(const char *list, const char *name) {
+  if (!list || !name) return 0;
+  size_t len = strlen(name);
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, "+");
+    if (n == len && strncmp(p, name, n) == 0) return 1;
+    p += n + (p[n] == '+');
+  }
+  return 0;
+}

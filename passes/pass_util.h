@@ -24,6 +24,10 @@ int pare_pass_is_op(const pare_node *n, const char *op);
  * (Conv, Gemm with transB=1). Its encoding is left to the caller. */
 int pare_pass_linear_weight(const pare_graph *g, const pare_node *n, unsigned mask, int *kn);
 
+/* Is `name` in `list`, names joined by '+' ("a+b+c")? An empty list holds
+ * no name. (The `layers` option of the passes: empty means every layer.) */
+int pare_pass_name_in_list(const char *list, const char *name);
+
 /* base + suffix, or with ".2", ".3", ... appended when a value has that
  * name already: a malloc'd string, NULL when out of memory. */
 char *pare_pass_unique_name(const pare_graph *g, const char *base, const char *suffix);

@@ -114,6 +114,16 @@ void pare_pass_decide(pare_pass_ctx *ctx, const char *layer, const char *key, do
 void pare_pass_decide_str(pare_pass_ctx *ctx, const char *layer, const char *key,
                           const char *value);
 
+/* The multiple-choice knapsack of a size allocation (passes/knapsack.c):
+ * item i takes one of nc choices, bytes[i * nc + c] and cost[i * nc + c]
+ * (bytes < 0 or cost INFINITY: not available); writes the choices of least
+ * summed cost whose summed bytes are within budget to choice[0..n). Exact
+ * over the budget cut into `steps` steps, each choice's bytes rounded up
+ * (so never over the budget). An infeasible budget is an error giving the
+ * least the choices reach. At most 255 choices. */
+int pare_knapsack(int n, int nc, const int64_t *bytes, const double *cost, int64_t budget,
+                  int steps, int *choice, pare_err *err);
+
 /* ------------------------------------------------------------ pipeline */
 
 typedef struct pare_pipeline_entry {
@@ -130,8 +140,9 @@ typedef struct pare_pipeline {
  * error). An empty string is an empty pipeline. */
 int pare_pipeline_parse(const char *text, pare_pipeline *out, pare_err *err);
 void pare_pipeline_free(pare_pipeline *p);
-/* Writes the canonical pipeline string (every option spelled out) to buf. */
-void pare_pipeline_str(const pare_pipeline *p, char *buf, size_t len);
+/* The canonical pipeline string (every option spelled out), malloc'd (the
+ * caller frees it); NULL when out of memory. */
+char *pare_pipeline_string(const pare_pipeline *p);
 
 /* ----------------------------------------------------------- instrument */
 

@@ -685,63 +685,6 @@ typedef struct alloc {
   int *choice;
 } alloc;
 
-/* Exact multiple-choice knapsack: least summed cost with bytes <= budget
- * (candidate bytes rounded up to the step). */
-static int solve_dp(const alloc *a, int n, int64_t budget, int *choice, pare_err *err) {
-  int64_t step = (budget + DP_STEPS - 1) / DP_STEPS;
-  if (step < 1) step = 1;
-  int64_t cap = budget / step;
-  double *dp = malloc((size_t)(cap + 1) * sizeof *dp), *nx = malloc((size_t)(cap + 1) * sizeof *nx);
-  unsigned char *pick = malloc((size_t)n * (size_t)(cap + 1));
-  if (!dp || !nx || !pick) {
-    free(dp);
-    free(nx);
-    free(pick);
-    return pare_errf(err, "out of memory");
-  }
-  for (int64_t u = 0; u <= cap; u++) dp[u] = 0;
-  for (int i = 0; i < n; i++) {
-    for (int64_t u = 0; u <= cap; u++) {
-      nx[u] = INFINITY;
-      pick[(size_t)i * (size_t)(cap + 1) + (size_t)u] = 0xff;
-      for (int c = 0; c < a->nc; c++) {
-        int64_t wu = (a->bytes[i * a->nc + c] + step - 1) / step;
-        if (wu > u || dp[u - wu] == INFINITY) continue;
-        double v = dp[u - wu] + a->cost[i * a->nc + c];
-        if (v < nx[u])
-          nx[u] = v, pick[(size_t)i * (size_t)(cap + 1) + (size_t)u] = (unsigned char)c;
-      }
-    }
-    double *t = dp;
-    dp = nx, nx = t;
-  }
-  int rc = PARE_OK;
-  if (dp[cap] == INFINITY) {
-    int64_t least = 0;
-    for (int i = 0; i < n; i++) {
-      int64_t m = INT64_MAX;
-      for (int c = 0; c < a->nc; c++)
-        if (a->bytes[i * a->nc + c] < m) m = a->bytes[i * a->nc + c];
-      least += m;
-    }
-    rc = pare_errf(err,
-                   "the budget (%lld bytes for the weights it may quantize) is below the "
-                   "smallest the candidates reach (%lld bytes)",
-                   (long long)budget, (long long)least);
-  } else {
-    int64_t u = cap;
-    for (int i = n - 1; i >= 0; i--) {
-      int c = pick[(size_t)i * (size_t)(cap + 1) + (size_t)u];
-      choice[i] = c;
-      u -= (a->bytes[i * a->nc + c] + step - 1) / step;
-    }
-  }
-  free(dp);
-  free(nx);
-  free(pick);
-  return rc;
-}
-
 /* Parses "2+3+4" into ints within [lo, hi]. */
 static int parse_list(const char *s, const char *opt, int64_t lo, int64_t hi, int64_t *out, int max,
                       int *n, pare_err *err) {
@@ -951,7 +894,8 @@ static int allocate(pare_graph *g, layer *ls, int n, const run_cfg *rc, int64_t 
   free(ratio);
   free(energy);
   if (status != PARE_OK) return status;
-  if (solve_dp(a, n, budget_bytes, a->choice, err)) return PARE_ERR;
+  if (pare_knapsack(n, a->nc, a->bytes, a->cost, budget_bytes, DP_STEPS, a->choice, err))
+    return PARE_ERR;
 
   /* refinement: measured swaps */
   if (rc->refine > 0) {
@@ -1060,6 +1004,7 @@ static int run_quantize(pare_graph *g, const pare_opt_value *args, pare_pass_ctx
   unsigned mask;
   if (parse_args(args, calib, &rc, &mask, err)) return PARE_ERR;
   int64_t min_size = args[16].i;
+  const char *only = args[20].s;
 
   layer *ls = calloc((size_t)g->n_nodes + 1, sizeof *ls);
   if (!ls) return pare_errf(err, "out of memory");
@@ -1075,7 +1020,8 @@ static int run_quantize(pare_graph *g, const pare_opt_value *args, pare_pass_ctx
     if (seen) continue;
     int64_t numel = linear_weight_numel(g, g->nodes[k]);
     all_numel += numel;
-    if (!weight_of(g, g->nodes[k], mask, min_size, &l)) {
+    if (!weight_of(g, g->nodes[k], mask, min_size, &l) ||
+        (only[0] && !pare_pass_name_in_list(only, l.name))) {
       fixed_bytes += numel * 4;
       continue;
     }
@@ -1223,6 +1169,9 @@ static const pare_pass_option quantize_options[] = {
     {"grid", PARE_OPT_STRING, "auto", "auto|zero|both",
      "asymmetric levels: over a range holding 0 (zero), also over [min, max] with a "
      "fractional zero point (both), or both at <= 2 bits only (auto)"},
+    {"layers", PARE_OPT_STRING, "", NULL,
+     "only these layers, as the report names them (node names), joined by +; empty: "
+     "all); the others count at 32 bits in a budget"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

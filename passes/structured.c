@@ -1154,16 +1154,6 @@ static int comp_kept(pc_state *st, int ci, pare_err *err) {
 }
 
 /* Name is one of the +-joined names in list. */
-static int in_list(const char *list, const char *name) {
-  size_t len = strlen(name);
-  for (const char *p = list; *p;) {
-    size_t n = strcspn(p, "+");
-    if (n == len && strncmp(p, name, n) == 0) return 1;
-    p += n + (p[n] == '+');
-  }
-  return 0;
-}
-
 /* With `layers`, only the groups one of whose producers or consumers it
  * names are pruned. */
 static int selected(const pc_state *st, int root, const pc_opts *o) {
@@ -1171,7 +1161,7 @@ static int selected(const pc_state *st, int root, const pc_opts *o) {
   for (int k = 0; k < st->g->n_nodes; k++) {
     const pare_node *n = st->g->nodes[k];
     if (n->op && (st->nodes[k].out_group == root || consumer_offset(st, k, root) >= 0) &&
-        in_list(o->layers, layer_name(st->g, n)))
+        pare_pass_name_in_list(o->layers, layer_name(st->g, n)))
       return 1;
   }
   return 0;

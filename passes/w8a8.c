@@ -108,20 +108,6 @@ static int observe(void *user, int sample, int k, const pare_tensor *t, pare_err
   return PARE_OK;
 }
 
-/* Name in the '+'-separated list? */
-static int in_list(const char *list, const char *name) {
-  if (!name || !list || !*list) return 0;
-  size_t n = strlen(name);
-  for (const char *p = list; *p;) {
-    const char *e = strchr(p, '+');
-    size_t len = e ? (size_t)(e - p) : strlen(p);
-    if (len == n && strncmp(p, name, n) == 0) return 1;
-    if (!e) break;
-    p = e + 1;
-  }
-  return 0;
-}
-
 typedef struct w8a8_opts {
   unsigned mask;
   int64_t min_size, min_macs;
@@ -138,7 +124,7 @@ static int choose(const pare_graph *g, int k, const w8a8_opts *o, target *t) {
         (mm && (o->mask & PARE_OP_MATMUL))))
     return 0;
   if (n->n_inputs < 2 || n->inputs[0] < 0 || n->inputs[1] < 0) return 0;
-  if (in_list(o->skip, n->name)) return 0;
+  if (n->name && pare_pass_name_in_list(o->skip, n->name)) return 0;
   const pare_value *x = g->values[n->inputs[0]], *w = g->values[n->inputs[1]];
   if (x->init || x->dtype != PARE_F32 || !pare_shape_is_static(&x->shape)) return 0;
   if (!w->init || w->enc || w->dtype != PARE_F32) return 0;
