@@ -203,6 +203,10 @@ int cli_run_passes(pare_graph *g, const pass_flags *f, const char *path, pare_er
   if (rc == PARE_OK) rc = pare_pipeline_run(&f->pipeline, g, &o, err);
   calib_close(&calib);
   if (rc) pare_err_prefix(err, "%s", path);
+  for (int i = 0; !rc && first && i < f->n_search_points; i++)
+    if (report_add_search_point(&r, f->search_points[i].bytes, f->search_points[i].error,
+                                f->search_points[i].chosen))
+      rc = pare_errf(err, "out of memory");
   if (!rc && first) rc = report_end(&r, g, first, err);
   if (!rc && f->report && f->report_html) rc = report_write(&r, f->report_html, err);
   report_free(&r);

@@ -33,6 +33,13 @@ pare_graph *cli_load_model(const char *path, const input_shapes *shapes, pare_er
 /* Folds constants and infers shapes once all inputs are bound. */
 int cli_make_static(pare_graph *g, const char *path, pare_err *err);
 
+/* One candidate an automatic search measured (driver/search.h), for the
+ * report's error-vs-size plot. */
+typedef struct cli_search_point {
+  double bytes, error;
+  int chosen;
+} cli_search_point;
+
 /* The pass-manager flags shared by compile, run and inspect. */
 typedef struct pass_flags {
   pare_pipeline pipeline;
@@ -41,6 +48,9 @@ typedef struct pass_flags {
   const char *report_html; /* --report FILE.html (both may be given) */
   const char *calib;       /* --calib DIR */
   const char *calib_sets;  /* --calib-sets K or A-B */
+  /* The candidates of a search that chose the pipeline, for the report. */
+  const cli_search_point *search_points;
+  int n_search_points;
 } pass_flags;
 
 extern const char cli_pass_usage[];

@@ -9,12 +9,14 @@
  * stale-mixed set of outputs is ever left (see "Staging" below).
  */
 #include "driver/cli.h"
+#include "driver/search.h"
 
 #include "backend/backend.h"
 #include "frontend/onnx.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,10 @@ typedef struct compile_opts {
   out_kind emit;
   input_shapes shapes;
   pass_flags passes;
+  /* Automatic compression (driver/search.h): on when a target or a bound
+   * is given. */
+  int search;
+  search_opts so;
 } compile_opts;
 
 static const char compile_usage[] =
@@ -59,6 +65,29 @@ static const char compile_usage[] =
     "  -MF FILE           the depfile's path (implies -MD)\n"
     "  --stats            print workspace, intermediate and weight bytes on stdout\n"
     "                     (and the pass statistics on stderr)\n"
+    "automatic compression (needs --calib DIR; --passes, default\n"
+    "'fold-batchnorm,cleanup,dce', runs first):\n"
+    "  --target-size N|P% weight bytes of the generated code: N bytes, or P percent of\n"
+    "                     the uncompressed build's; least held-out error within it\n"
+    "  --bits-per-weight B  the same target as B bits per Conv/Gemm/MatMul weight\n"
+    "                     (the other constants at their size)\n"
+    "  --max-error M=V    a bound on the held-out error against the original model:\n"
+    "                     rel-l2 (all outputs), top1 (1 - argmax agreement), ctc (CER\n"
+    "                     of the greedy decoding against the original's; needs\n"
+    "                     --vocab) or mask<T> (1 - IoU at threshold T); alone, the\n"
+    "                     smallest size within it; with a target, fail if the\n"
+    "                     result is over it\n"
+    "  --vocab FILE       the CTC vocabulary (line k is class k+1)\n"
+    "  --search-sets K|A-B  held-out sets of the --calib folder (default: the last\n"
+    "                     fifth of the --calib-sets, which the passes then skip)\n"
+    "  --search-menu P    the alternatives each layer chooses from, as a pipeline of\n"
+    "                     quantize and cluster settings (default: 13 of them, 1 to 8\n"
+    "                     bits per weight)\n"
+    "  --time-limit S     seconds for the whole search (default 900)\n"
+    "  --generations N    most evolutionary steps (default 200)\n"
+    "  --seed N           of the evolutionary steps (default 1)\n"
+    "The chosen pipeline is printed on stdout ('passes: ...') with the --calib-sets\n"
+    "it calibrates on: compiling with those reproduces the output byte for byte.\n"
     "Outputs are written atomically; on any error none is left behind.\n";
 
 static int is_c_identifier(const char *s) {
@@ -168,6 +197,56 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
     } else if (strcmp(a, "--stats") == 0) {
       o->stats = 1;
       o->passes.pm.stats = 1;
+    } else if (strcmp(a, "--target-size") == 0 && has_value) {
+      const char *v = argv[++i];
+      char *end;
+      double x = strtod(v, &end);
+      o->search = 1;
+      if (end != v && strcmp(end, "%") == 0 && x > 0 && x <= 100) {
+        o->so.target_percent = x;
+      } else if (end != v && !*end && x >= 1 && x == floor(x) && x < 9e18) {
+        o->so.target_bytes = (int64_t)x;
+      } else {
+        cli_error("--target-size '%s': expected bytes or a percentage in (0, 100]", v);
+        return EXIT_USAGE;
+      }
+    } else if (strcmp(a, "--bits-per-weight") == 0 && has_value) {
+      char *end;
+      o->so.bits_per_weight = strtod(argv[++i], &end);
+      o->search = 1;
+      if (*end || !(o->so.bits_per_weight > 0 && o->so.bits_per_weight <= 32)) {
+        cli_error("--bits-per-weight '%s': expected a number in (0, 32]", argv[i]);
+        return EXIT_USAGE;
+      }
+    } else if (strcmp(a, "--max-error") == 0 && has_value) {
+      if (search_parse_error(argv[++i], &o->so.bound, &err)) {
+        cli_error("--max-error %s", err.msg);
+        return EXIT_USAGE;
+      }
+      o->so.has_bound = 1;
+      o->search = 1;
+    } else if (strcmp(a, "--vocab") == 0 && has_value) {
+      o->so.bound.metric.vocab = argv[++i];
+    } else if (strcmp(a, "--search-sets") == 0 && has_value) {
+      o->so.search_sets = argv[++i];
+    } else if (strcmp(a, "--search-menu") == 0 && has_value) {
+      o->so.menu = argv[++i];
+    } else if ((strcmp(a, "--time-limit") == 0 || strcmp(a, "--generations") == 0 ||
+                strcmp(a, "--seed") == 0) &&
+               has_value) {
+      char *end;
+      double x = strtod(argv[++i], &end);
+      if (*end || end == argv[i] || !(x >= 0) || x > 1e15 ||
+          (a[2] != 't' && x != floor(x))) {
+        cli_error("%s '%s': expected a number >= 0", a, argv[i]);
+        return EXIT_USAGE;
+      }
+      if (a[2] == 't')
+        o->so.time_limit = x;
+      else if (a[2] == 'g')
+        o->so.generations = (int)(x < 1e9 ? x : 1e9);
+      else
+        o->so.seed = (uint64_t)x;
     } else if (strcmp(a, "--input-shape") == 0 && has_value) {
       if (cli_parse_input_shape(argv[++i], &o->shapes, &err)) {
         cli_error("%s", err.msg);
@@ -187,7 +266,66 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
     fputs(compile_usage, stderr);
     return EXIT_USAGE;
   }
+  int sizes = (o->so.target_bytes > 0 || o->so.target_percent > 0) + (o->so.bits_per_weight > 0);
+  if (sizes > 1) {
+    cli_error("compile: --target-size and --bits-per-weight are two targets; give one");
+    return EXIT_USAGE;
+  }
+  if (o->search && !o->passes.calib) {
+    cli_error("compile: --target-size, --bits-per-weight and --max-error need --calib DIR");
+    return EXIT_USAGE;
+  }
+  if (!o->search && (o->so.search_sets || o->so.menu)) {
+    cli_error("compile: --search-sets and --search-menu need --target-size, --bits-per-weight "
+              "or --max-error");
+    return EXIT_USAGE;
+  }
+  if (o->so.has_bound && o->so.bound.metric.kind == METRIC_CTC && !o->so.bound.metric.vocab) {
+    cli_error("compile: --max-error ctc=... needs --vocab FILE");
+    return EXIT_USAGE;
+  }
   return 0;
+}
+
+/* Runs the search and makes its pipeline the one compiled. */
+static int search_pipeline(compile_opts *o, search_result *r, pare_err *err) {
+  char *prefix = o->passes.pipeline.n ? pare_pipeline_string(&o->passes.pipeline)
+                                      : strdup("fold-batchnorm,cleanup,dce");
+  if (!prefix) return pare_errf(err, "out of memory");
+  o->so.model = o->model;
+  o->so.shapes = &o->shapes;
+  o->so.prefix = prefix;
+  o->so.calib = o->passes.calib;
+  o->so.calib_sets = o->passes.calib_sets;
+  o->so.log = stderr;
+  int rc = search_run(&o->so, r, err);
+  free(prefix);
+  if (rc) return rc;
+  pare_pipeline_free(&o->passes.pipeline);
+  if (pare_pipeline_parse(r->pipeline, &o->passes.pipeline, err))
+    return pare_err_prefix(err, "the search's pipeline");
+  o->passes.calib_sets = r->calib_sets;
+  o->passes.search_points = r->points;
+  o->passes.n_search_points = r->n_points;
+  return PARE_OK;
+}
+
+static void print_search(const compile_opts *o, const search_result *r) {
+  printf("search: %d candidates measured in %.0f s, %d evolutionary steps%s, %d held-out "
+         "sets\n",
+         r->evaluations, r->seconds, r->generations,
+         r->time_limited ? " (cut short by --time-limit)" : "", r->n_held_out);
+  printf("search: weight bytes %lld -> %lld (%.2f%% of the uncompressed build", (long long)r->base_bytes,
+         (long long)r->bytes, 100.0 * (double)r->bytes / (double)r->base_bytes);
+  if (r->target > 0) printf("; target %lld", (long long)r->target);
+  printf(")\n");
+  printf("search: held-out relative L2 error %.6g", r->rel_l2);
+  if (o->so.has_bound && !o->so.bound.rel_l2)
+    printf(", %s %.6g (bound %g)", metric_kind_name(o->so.bound.metric.kind), r->metric,
+           o->so.bound.bound);
+  printf("\n");
+  printf("calib-sets: %s\n", r->calib_sets);
+  printf("passes: %s\n", r->pipeline);
 }
 
 /* ------------------------------------------------------- staged outputs */
@@ -369,6 +507,9 @@ int cmd_compile(int argc, char **argv) {
   compile_opts o;
   memset(&o, 0, sizeof o);
   o.opt_level = 3;
+  o.so.time_limit = 900;
+  o.so.generations = 200;
+  o.so.seed = 1;
   char *name = NULL, *header = NULL, *depfile = NULL;
   int rc = parse_compile_args(argc, argv, &o);
   if (!rc && !o.name && !(o.name = name = default_name(o.model))) rc = EXIT_MODEL_ERROR;
@@ -380,13 +521,17 @@ int cmd_compile(int argc, char **argv) {
     cli_error("compile: the output, header and depfile must be different files");
     rc = EXIT_USAGE;
   }
+  search_result sr = {0};
   if (!rc) {
     pare_err err = {{0}};
-    if (compile_model(&o, &err)) {
+    if ((o.search && search_pipeline(&o, &sr, &err)) || compile_model(&o, &err)) {
       cli_error("%s", err.msg);
       rc = EXIT_MODEL_ERROR;
+    } else if (o.search) {
+      print_search(&o, &sr);
     }
   }
+  search_result_free(&sr);
   free(name);
   free(header);
   free(depfile);
