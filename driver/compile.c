@@ -83,7 +83,7 @@ static const char compile_usage[] =
     "  --search-menu P    the alternatives each layer chooses from, as a pipeline of\n"
     "                     quantize and cluster settings (default: 13 of them, 1 to 8\n"
     "                     bits per weight)\n"
-    "  --time-limit S     seconds for the whole search (default 900)\n"
+    "  --time-limit S     seconds for the whole search (default 720)\n"
     "  --generations N    most evolutionary steps (default 200)\n"
     "  --seed N           of the evolutionary steps (default 1)\n"
     "The chosen pipeline is printed on stdout ('passes: ...') with the --calib-sets\n"
@@ -507,7 +507,7 @@ int cmd_compile(int argc, char **argv) {
   compile_opts o;
   memset(&o, 0, sizeof o);
   o.opt_level = 3;
-  o.so.time_limit = 900;
+  o.so.time_limit = 720;
   o.so.generations = 200;
   o.so.seed = 1;
   char *name = NULL, *header = NULL, *depfile = NULL;

@@ -248,17 +248,118 @@ typedef struct pass_stat {
   int64_t value;
 } pass_stat;
 
+/* The weights calib-snapshot kept: value index, its dense tensor then. */
+typedef struct calib_snapshot {
+  int n;
+  int *values;
+  pare_tensor **inits;
+  pare_encoding **encs; /* during a run: the encodings set aside */
+  unsigned char *swapped;
+} calib_snapshot;
+
 struct pare_pass_ctx {
   int entry; /* the running pipeline entry */
   const char *pass;
   const pare_pm_opts *opts;
   int n_stats;
   pass_stat stats[MAX_STATS];
+  calib_snapshot snap;
+  pare_calib frozen; /* opts->calib run on the snapshot's weights */
 };
 
-const pare_calib *pare_pass_calib(const pare_pass_ctx *ctx) {
-  return ctx && ctx->opts ? ctx->opts->calib : NULL;
+static void snapshot_free(calib_snapshot *s) {
+  for (int i = 0; i < s->n; i++) pare_tensor_free(s->inits[i]);
+  free(s->values);
+  free(s->inits);
+  free(s->encs);
+  free(s->swapped);
+  memset(s, 0, sizeof *s);
 }
+
+/* Swaps the snapshot's weights into g (encodings set aside) or back. A
+ * value that no longer has a constant of the same type and size keeps
+ * its own. */
+static void snapshot_swap(calib_snapshot *s, pare_graph *g, int in) {
+  for (int i = 0; i < s->n; i++) {
+    int v = s->values[i];
+    if (in) {
+      pare_value *val = v < g->n_values ? g->values[v] : NULL;
+      s->swapped[i] = val && val->init && val->init->dtype == s->inits[i]->dtype &&
+                      val->init->nbytes == s->inits[i]->nbytes;
+      if (!s->swapped[i]) continue;
+      s->encs[i] = val->enc;
+      val->enc = NULL;
+    } else if (!s->swapped[i]) {
+      continue;
+    }
+    pare_value *val = g->values[v];
+    pare_tensor *t = val->init;
+    val->init = s->inits[i];
+    s->inits[i] = t;
+    if (!in) val->enc = s->encs[i], s->encs[i] = NULL, s->swapped[i] = 0;
+  }
+}
+
+static int frozen_run(const pare_calib *self, pare_graph *g, const int *values, int n,
+                      pare_calib_visit visit, void *user, pare_err *err) {
+  pare_pass_ctx *ctx = self->impl;
+  const pare_calib *c = ctx->opts->calib;
+  snapshot_swap(&ctx->snap, g, 1);
+  int rc = c->run(c, g, values, n, visit, user, err);
+  snapshot_swap(&ctx->snap, g, 0);
+  return rc;
+}
+
+const pare_calib *pare_pass_calib(const pare_pass_ctx *ctx) {
+  if (!ctx || !ctx->opts || !ctx->opts->calib) return NULL;
+  return ctx->snap.n ? &ctx->frozen : ctx->opts->calib;
+}
+
+/* calib-snapshot: keeps every constant's dense value as it is now. */
+static int run_calib_snapshot(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *ctx,
+                              int *changed, pare_err *err) {
+  (void)args;
+  *changed = 0;
+  if (!ctx) return PARE_OK;
+  calib_snapshot *s = &ctx->snap;
+  snapshot_free(s);
+  size_t cap = (size_t)g->n_values + 1;
+  s->values = malloc(cap * sizeof *s->values);
+  s->inits = calloc(cap, sizeof *s->inits);
+  s->encs = calloc(cap, sizeof *s->encs);
+  s->swapped = calloc(cap, 1);
+  if (!s->values || !s->inits || !s->encs || !s->swapped) {
+    snapshot_free(s);
+    return pare_errf(err, "out of memory");
+  }
+  for (int v = 0; v < g->n_values; v++) {
+    if (!g->values[v]->init || pare_graph_use_count(g, v) == 0) continue;
+    pare_tensor *t = pare_tensor_clone(g->values[v]->init, err);
+    if (!t) {
+      snapshot_free(s);
+      return PARE_ERR;
+    }
+    s->values[s->n] = v;
+    s->inits[s->n++] = t;
+  }
+  ctx->frozen = (pare_calib){0};
+  if (ctx->opts->calib) {
+    ctx->frozen.n_samples = ctx->opts->calib->n_samples;
+    ctx->frozen.run = frozen_run;
+    ctx->frozen.impl = ctx;
+  }
+  pare_pass_stat(ctx, "constants kept", s->n);
+  return PARE_OK;
+}
+
+const pare_pass_info pare_passes_manager[] = {
+    {"calib-snapshot",
+     "later passes calibrate on the weights as they are here, not as earlier passes left them "
+     "(a layer's statistics then do not see the other layers' compression, as a search "
+     "measured them)",
+     NULL, run_calib_snapshot},
+    {NULL, NULL, NULL, NULL},
+};
 
 void pare_pass_stat(pare_pass_ctx *ctx, const char *what, int64_t delta) {
   if (!ctx) return;
@@ -366,6 +467,7 @@ int pare_pipeline_run(const pare_pipeline *p, pare_graph *g, const pare_pm_opts 
     o->on_stat(o->user, p->entries[ctx->stats[i].entry].pass->name, ctx->stats[i].what,
                ctx->stats[i].value);
   if (rc == PARE_OK) report(out, p, o, ctx, secs);
+  if (ctx) snapshot_free(&ctx->snap);
   free(ctx);
   free(secs);
   return rc;

@@ -90,6 +90,7 @@ typedef struct pare_pass_info {
 
 /* Pass families: each passes/<family>.c defines one NULL-name-terminated
  * table; passes/registry.c lists the tables. */
+extern const pare_pass_info pare_passes_manager[];      /* passes/manager.c: calib-snapshot */
 extern const pare_pass_info pare_passes_canonicalize[]; /* passes/canonicalize.c */
 extern const pare_pass_info pare_passes_prune[];        /* passes/prune.c */
 extern const pare_pass_info pare_passes_lowrank[];      /* passes/lowrank.c */
