@@ -236,8 +236,7 @@ static int parse_compile_args(int argc, char **argv, compile_opts *o) {
                has_value) {
       char *end;
       double x = strtod(argv[++i], &end);
-      if (*end || end == argv[i] || !(x >= 0) || x > 1e15 ||
-          (a[2] != 't' && x != floor(x))) {
+      if (*end || end == argv[i] || !(x >= 0) || x > 1e15 || (a[2] != 't' && x != floor(x))) {
         cli_error("%s '%s': expected a number >= 0", a, argv[i]);
         return EXIT_USAGE;
       }
@@ -315,8 +314,9 @@ static void print_search(const compile_opts *o, const search_result *r) {
          "sets\n",
          r->evaluations, r->seconds, r->generations,
          r->time_limited ? " (cut short by --time-limit)" : "", r->n_held_out);
-  printf("search: weight bytes %lld -> %lld (%.2f%% of the uncompressed build", (long long)r->base_bytes,
-         (long long)r->bytes, 100.0 * (double)r->bytes / (double)r->base_bytes);
+  printf("search: weight bytes %lld -> %lld (%.2f%% of the uncompressed build",
+         (long long)r->base_bytes, (long long)r->bytes,
+         100.0 * (double)r->bytes / (double)r->base_bytes);
   if (r->target > 0) printf("; target %lld", (long long)r->target);
   printf(")\n");
   printf("search: held-out relative L2 error %.6g", r->rel_l2);

@@ -86,10 +86,10 @@ typedef struct option {
 typedef struct slayer {
   int value; /* the weight's value index, the same in every copy */
   int64_t f32_bytes;
-  char **names;  /* per column: the name its pass gave the layer, or NULL */
-  option *opts;  /* bytes ascending, error descending; the last is f32 */
+  char **names; /* per column: the name its pass gave the layer, or NULL */
+  option *opts; /* bytes ascending, error descending; the last is f32 */
   int n_opts;
-  double sens;   /* end-to-end squared error per unit of squared layer error */
+  double sens; /* end-to-end squared error per unit of squared layer error */
 } slayer;
 
 /* A candidate's measurement. */
@@ -148,7 +148,9 @@ static uint64_t next_rand(search *s) {
   return z ^ (z >> 31);
 }
 
-static int rand_below(search *s, int n) { return (int)(next_rand(s) % (uint64_t)n); }
+static int rand_below(search *s, int n) {
+  return (int)(next_rand(s) % (uint64_t)n);
+}
 
 /* --------------------------------------------------------------- errors */
 
@@ -428,17 +430,17 @@ static int parse_menu(search *s, pare_err *err) {
     pare_pipeline pl = {0};
     int rc = pare_pipeline_parse(text, &pl, err);
     int has_layers = 0;
-    for (int i = 0; rc == PARE_OK && pl.entries[0].pass->options &&
-                    pl.entries[0].pass->options[i].name;
-         i++)
+    for (int i = 0;
+         rc == PARE_OK && pl.entries[0].pass->options && pl.entries[0].pass->options[i].name; i++)
       if (strcmp(pl.entries[0].pass->options[i].name, "layers") == 0) {
         has_layers = 1;
         if (pl.entries[0].args[i].s[0])
           rc = pare_errf(err, "'%s': the search sets 'layers' itself", text);
       }
     if (rc == PARE_OK && !has_layers)
-      rc = pare_errf(err, "'%s': pass '%s' has no 'layers' option, so the search cannot apply it "
-                          "to chosen layers (quantize and cluster can)",
+      rc = pare_errf(err,
+                     "'%s': pass '%s' has no 'layers' option, so the search cannot apply it "
+                     "to chosen layers (quantize and cluster can)",
                      text, pl.entries[0].pass->name);
     pare_pipeline_free(&pl);
     if (rc) return pare_err_prefix(err, "--search-menu");
@@ -462,8 +464,7 @@ static int run_columns(search *s, pare_err *err) {
     s->cols[c].g = g;
     for (int i = 0; rc == PARE_OK && i < cap.n; i++) {
       int v = layer_value(g, cap.names[i]);
-      if (v < 0 || !g->values[v]->enc || !s->base->values[v]->init ||
-          s->base->values[v]->enc)
+      if (v < 0 || !g->values[v]->enc || !s->base->values[v]->init || s->base->values[v]->enc)
         continue;
       slayer *l = find_or_add_layer(s, v);
       if (!l) {
@@ -481,8 +482,7 @@ static int run_columns(search *s, pare_err *err) {
     free(cap.errs);
     if (rc) return pare_err_prefix(err, "search alternative '%s'", s->cols[c].text);
     s->cols[c].seconds = now() - t;
-    logf_(s, "alternative %d/%d %s: %.1f s", c + 1, s->n_cols, s->cols[c].text,
-          s->cols[c].seconds);
+    logf_(s, "alternative %d/%d %s: %.1f s", c + 1, s->n_cols, s->cols[c].text, s->cols[c].seconds);
   }
   if (s->n_l == 0) return pare_errf(err, "no layer any alternative of the menu compresses");
   return PARE_OK;
@@ -610,8 +610,8 @@ static char *pipeline_text(const search *s, const int *choice) {
         const char *t = s->cols[c].text;
         size_t n = strlen(t);
         int has_opts = n > 0 && t[n - 1] == '>';
-        pare_strbuf_printf(&b, ",%.*s%slayers=", (int)(n - (size_t)has_opts),
-                           t, has_opts ? ";" : "<");
+        pare_strbuf_printf(&b, ",%.*s%slayers=", (int)(n - (size_t)has_opts), t,
+                           has_opts ? ";" : "<");
       }
       pare_strbuf_printf(&b, "%s%s", any ? "+" : "", s->ls[i].names[c]);
       any = 1;
@@ -726,8 +726,7 @@ static int smallest_within(search *s, int64_t least, int64_t most, int *best, me
       continue;
     }
     if ((rc = measure_choice(s, c, &m, err))) break;
-    logf_(s, "budget %lld bytes: %s %.4g", (long long)m.bytes, error_name(&s->o->bound),
-          m.metric);
+    logf_(s, "budget %lld bytes: %s %.4g", (long long)m.bytes, error_name(&s->o->bound), m.metric);
     if (within_bound(s, &m)) {
       hi = mid;
       memcpy(best, c, (size_t)s->n_l * sizeof *c);
@@ -818,8 +817,7 @@ static int run(search *s, pare_err *err) {
     /* The layers' budget as the build counts it: the target less what the
      * knapsack's solution measured beyond its layers' encoded bytes. */
     int64_t evolve_budget = r->target - (best.bytes - layer_bytes(s, choice));
-    if ((rc = evolve(s, evolve_budget, choice, &best, reserve, err)))
-      goto done;
+    if ((rc = evolve(s, evolve_budget, choice, &best, reserve, err))) goto done;
   } else if ((rc = smallest_within(s, least, f32, choice, &best, err))) {
     goto done;
   }
@@ -841,8 +839,9 @@ static int run(search *s, pare_err *err) {
     rc = pare_errf(err, "the chosen pipeline builds to %lld bytes, over the target %lld",
                    (long long)fin.bytes, (long long)r->target);
   if (!rc && !within_bound(s, &fin))
-    rc = pare_errf(err, "no pipeline found within the target meets %s <= %g: the best measured "
-                        "%s %g on the held-out sets",
+    rc = pare_errf(err,
+                   "no pipeline found within the target meets %s <= %g: the best measured "
+                   "%s %g on the held-out sets",
                    error_name(&o->bound), o->bound.bound, error_name(&o->bound), fin.metric);
 done:
   free(choice);

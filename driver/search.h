@@ -49,16 +49,16 @@ typedef struct search_opts {
   double target_percent;   /* ... as a percentage of the uncompressed build's, or 0 */
   double bits_per_weight;  /* ... as bits per Conv/Gemm/MatMul weight, or 0 */
   int has_bound;
-  search_error bound;   /* --max-error */
-  double time_limit;    /* seconds for the whole search (0: none) */
-  uint64_t seed;        /* of the evolutionary search */
-  int generations;      /* most evolutionary steps */
-  FILE *log;            /* progress lines (NULL: none) */
+  search_error bound; /* --max-error */
+  double time_limit;  /* seconds for the whole search (0: none) */
+  uint64_t seed;      /* of the evolutionary search */
+  int generations;    /* most evolutionary steps */
+  FILE *log;          /* progress lines (NULL: none) */
 } search_opts;
 
 typedef struct search_result {
-  char *pipeline;   /* the --passes string (prefix included) */
-  char *calib_sets; /* the --calib-sets it calibrates on */
+  char *pipeline;     /* the --passes string (prefix included) */
+  char *calib_sets;   /* the --calib-sets it calibrates on */
   int64_t bytes;      /* the chosen model's weight bytes (generated code) */
   int64_t base_bytes; /* the uncompressed build's */
   int64_t target;     /* the byte target (0 without one) */

@@ -369,6 +369,7 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   const char *reconstruct = args[5].s;
   double damp = args[6].f;
   int per_row = strcmp(args[7].s, "row") == 0;
+  const char *only = args[8].s;
   const pare_calib *calib = pare_pass_calib(ctx);
   unsigned mask;
   if (!(sparsity >= 0 && sparsity < 1))
@@ -388,6 +389,7 @@ static int run_prune(pare_graph *g, const pare_opt_value *args, pare_pass_ctx *c
   for (int k = 0; k < g->n_nodes; k++) {
     layer l;
     if (!weight_of(g, g->nodes[k], mask, min_size, &l)) continue;
+    if (only[0] && !pare_pass_name_in_list(only, l.name)) continue;
     l.node = k;
     int seen = 0;
     for (int i = 0; i < n && !seen; i++) seen = ls[i].value == l.value;
@@ -467,6 +469,8 @@ static const pare_pass_option prune_options[] = {
     {"balance", PARE_OPT_STRING, "layer", "layer|row",
      "obs: one saliency threshold per block of columns over all rows, or the same share "
      "from every output row (rows of very different scale)"},
+    {"layers", PARE_OPT_STRING, "", NULL,
+     "only these layers, as the report names them (node names), joined by +; empty: all"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
