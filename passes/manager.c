@@ -129,35 +129,42 @@ void pare_pipeline_free(pare_pipeline *p) {
   memset(p, 0, sizeof *p);
 }
 
+/* One "key=value" of pass p into its argument (seen counts repeats). */
+static int parse_option(const pare_pass_info *p, char *item, pare_opt_value *args, char *seen,
+                        pare_err *err) {
+  int n = n_options(p);
+  char *eq = strchr(item, '=');
+  if (!eq || eq == item)
+    return pare_errf(err, "pass '%s': expected key=value, not '%s'", p->name, item);
+  *eq = 0;
+  int k = 0;
+  while (k < n && strcmp(p->options[k].name, item) != 0) k++;
+  if (k == n) {
+    char names[256] = "";
+    for (int i = 0; i < n; i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+               p->options[i].name);
+    return pare_errf(err, "pass '%s' has no option '%s' (%s%s)", p->name, item,
+                     n ? "options: " : "it takes no options", names);
+  }
+  if (seen[k]++) return pare_errf(err, "pass '%s': option '%s' given twice", p->name, item);
+  return parse_value(p, &p->options[k], eq + 1, &args[k], err);
+}
+
 /* Parses "key=value;key=value" (the inside of <...>) into e's arguments. */
 static int parse_options(const pare_pass_info *p, const char *text, size_t len,
                          pare_opt_value *args, pare_err *err) {
-  int n = n_options(p);
   char seen[64] = {0};
   size_t pos = 0;
   while (pos < len) {
     size_t seg = pos;
     while (seg < len && text[seg] != ';') seg++;
-    char item[256];
-    if (seg - pos >= sizeof item) return pare_errf(err, "pass '%s': option too long", p->name);
-    memcpy(item, text + pos, seg - pos);
-    item[seg - pos] = 0;
-    char *eq = strchr(item, '=');
-    if (!eq || eq == item)
-      return pare_errf(err, "pass '%s': expected key=value, not '%s'", p->name, item);
-    *eq = 0;
-    int k = 0;
-    while (k < n && strcmp(p->options[k].name, item) != 0) k++;
-    if (k == n) {
-      char names[256] = "";
-      for (int i = 0; i < n; i++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
-                 p->options[i].name);
-      return pare_errf(err, "pass '%s' has no option '%s' (%s%s)", p->name, item,
-                       n ? "options: " : "it takes no options", names);
-    }
-    if (seen[k]++) return pare_errf(err, "pass '%s': option '%s' given twice", p->name, item);
-    if (parse_value(p, &p->options[k], eq + 1, &args[k], err)) return PARE_ERR;
+    /* Values have no length limit: a search's layers= lists are long. */
+    char *item = strndup(text + pos, seg - pos);
+    if (!item) return pare_errf(err, "out of memory");
+    int rc = parse_option(p, item, args, seen, err);
+    free(item);
+    if (rc) return rc;
     pos = seg + 1;
   }
   return PARE_OK;
