@@ -11,8 +11,8 @@
 #           exactly one chosen; a bound alone (--max-error top1=...) gives
 #           the smallest build within it; an unreachable target or bound
 #           fails naming why and leaves no output. On the classifier
-#           (ocr-cls, calibrated on 0-49, scored on 50-149): --target-size
-#           20% keeps accuracy >= 96.3%. SKIP without SHARED.
+#           (ocr-cls, calibrated on 0-29, searched on 30-49, scored on 50-149): --target-size
+#           20% keeps accuracy >= 96.3%. SKIP without SHARED. About 4 min CPU.
 set -u
 pare=$1
 mode=${2:-errors}
@@ -72,12 +72,14 @@ models() {
   expect target-too-small 1 "the target \\(1689 bytes\\) is below the smallest the menu reaches" -- \
     "$pare" compile "$mnist" "${common[@]}" --target-size 0.1% "${small[@]}" -o "$work/x.so" --emit shared
   expect bound-unreachable 1 "no pipeline found within the target meets top1 <= 0: the best measured top1 0\\.0" -- \
-    "$pare" compile "$mnist" "${common[@]}" --target-size 3% --max-error top1=0 "${small[@]}" \
+    "$pare" compile "$mnist" "${common[@]}" --target-size 9% --max-error top1=0 "${small[@]}" \
     --generations 10 -o "$work/x.so" --emit shared
   check no-partial-output test ! -e "$work/x.so" -a ! -e "$work/x.h"
 
-  # The 20x target with the default menu.
-  "$pare" compile "$mnist" "${common[@]}" --target-size 5% --emit shared -o "$work/a.so" --name m \
+  # The 20x target with the default menu (the evolution's last gain on
+  # this 4-layer model comes by step 10).
+  "$pare" compile "$mnist" "${common[@]}" --target-size 5% --generations 40 --emit shared \
+    -o "$work/a.so" --name m \
     --report "$work/a.json" >"$work/a.out" 2>"$work/a.err"
   check search-ok test $? -eq 0
   cat "$work/a.out"
@@ -120,8 +122,11 @@ sys.exit(not (len(pts) > 5 and len(chosen) == 1 and chosen[0]['bytes'] == $bytes
 
   local cls=$m/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx
   if [ -f "$cls" ] && [ -d "$d/ocr-cls" ]; then
-    "$pare" compile "$cls" --input-shape x=1,3,48,192 --calib "$d/ocr-cls" --calib-sets 0-49 \
-      --target-size 20% --emit shared -o "$work/cls.so" >"$work/cls.out" 2>"$work/cls.err"
+    # 20 held-out images (30-49; the default fifth, 10, is too few to see
+    # the borderline ones: 96/100 there), the passes calibrating on 0-29.
+    "$pare" compile "$cls" --input-shape x=1,3,48,192 --calib "$d/ocr-cls" --calib-sets 0-29 \
+      --search-sets 30-49 --target-size 20% --generations 40 --emit shared -o "$work/cls.so" \
+      >"$work/cls.out" 2>"$work/cls.err"
     check cls-search-ok test $? -eq 0
     cat "$work/cls.out"
     read -r base bytes < <(sed -n 's/^search: weight bytes \([0-9]*\) -> \([0-9]*\) .*/\1 \2/p' "$work/cls.out")
