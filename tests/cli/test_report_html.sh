@@ -7,8 +7,8 @@
 # (--dump-dom) and the rendered DOM must hold one table row and one
 # before/after bar pair per layer of the JSON report, one row per pass, and
 # the "no search" note. Then a search array added to the JSON is drawn by
-# `pare report` with its chosen point marked. Screenshots of both pages go to
-# OUTDIR (paths printed). The page must fetch nothing: no src=, href= or
+# `pare report` with its chosen point marked, and so is a real (small) search
+# on MNIST. Screenshots of the pages go to OUTDIR (paths printed). The page must fetch nothing: no src=, href= or
 # url(). SKIP without chromium or the shared model.
 set -u
 pare=$1
@@ -81,6 +81,21 @@ check dom-search-points test "$(count '<circle class="pt"' "$work/dom2.html")" -
 check dom-search-chosen test "$(count '<circle class="chosen"' "$work/dom2.html")" -eq 1
 check dom-search-no-note test "$(count 'id="search-none"' "$work/dom2.html")" -eq 0
 echo "screenshot: $outdir/report-search.png"
+
+# A real search's report: every candidate it measured drawn, the chosen
+# one marked, the chosen point's bytes those of the build (small menu and
+# few steps to keep it quick; tests/cli/test_search.sh tests the search).
+"$pare" compile "$model" -o "$work/s.so" --emit shared --input-shape input=100,1,28,28 \
+  --calib "$shared/data/mnist" --calib-sets 0-9 --target-size 10% --generations 5 \
+  --search-menu 'quantize<bits=8>,quantize<bits=4;group=32>,quantize<bits=2;group=64>' \
+  --report "$work/s.json" --report "$work/s.html" >"$work/s.out" 2>"$work/s.err"
+check search-compile test $? -eq 0
+points=$(python3 -c "import json; print(len(json.load(open('$work/s.json'))['search']))")
+browse "file://$work/s.html" "$outdir/report-search-mnist.png" "$work/dom3.html"
+check real-search-points test "$(count '<circle class="pt"' "$work/dom3.html")" -eq $((points - 1))
+check real-search-chosen test "$(count '<circle class="chosen"' "$work/dom3.html")" -eq 1
+check real-search-layers test "$(count '<tr class="layer' "$work/dom3.html")" -eq 4
+echo "search: $points candidates; screenshot: $outdir/report-search-mnist.png"
 
 # inspect and run take --report FILE.html too (the same pass-manager flag).
 "$pare" inspect "$model" --input-shape input=100,1,28,28 --passes 'prune<sparsity=0.5>' \

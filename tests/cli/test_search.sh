@@ -66,8 +66,8 @@ models() {
   local common=(--input-shape input=100,1,28,28 --calib "$d/mnist" --calib-sets 0-39)
   local small=(--search-menu 'quantize<bits=8>,quantize<bits=4;group=32>,quantize<bits=2;group=64>')
 
-  expect menu-not-layered 1 "pass 'prune' has no 'layers' option" -- \
-    "$pare" compile "$mnist" "${common[@]}" --target-size 5% --search-menu 'prune<sparsity=0.5>' \
+  expect menu-not-layered 1 "pass 'lowrank' has no 'layers' option" -- \
+    "$pare" compile "$mnist" "${common[@]}" --target-size 5% --search-menu 'lowrank<rank=8>' \
     -o "$work/x.so" --emit shared
   expect target-too-small 1 "the target \\(1689 bytes\\) is below the smallest the menu reaches" -- \
     "$pare" compile "$mnist" "${common[@]}" --target-size 0.1% "${small[@]}" -o "$work/x.so" --emit shared
