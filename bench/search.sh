@@ -46,12 +46,13 @@ run() {
   passes=$(sed -n 's/^passes: //p' "$work/$name.out")
   sets=$(sed -n 's/^calib-sets: //p' "$work/$name.out")
   metric=$("$pare" eval "$model" --input-shape "$shape" --compressed "$work/$name.so" --data "$data" \
-    --sets "$evalsets" "$@" 2>/dev/null | grep -E "^metric" | sed -n '$p')
+    --sets "$evalsets" "$@" 2>/dev/null | sed -n 's/^metric [^:]*: /       /p')
   "$pare" compile "$model" --input-shape "$shape" --calib "$data" --calib-sets "$sets" \
     --passes "$passes" --emit shared -o "$work/$name-re.so" --name "$name" >/dev/null 2>&1 &&
     cmp -s "$work/$name.so" "$work/$name-re.so" && same=identical || same=DIFFERENT
-  printf '%-6s %-5s %s  search %.0f s  rebuild %s  %s\n' "$name" "$target" "$sizes" \
-    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$same" "${metric#metric }"
+  printf '%-6s %-5s %s  search %.0f s  rebuild %s\n' "$name" "$target" "$sizes" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$same"
+  echo "$metric"
   grep -E "^search: (held-out|[0-9]+ candidates)" "$work/$name.out" | sed 's/^/       /'
   echo "       passes: $passes"
 }
