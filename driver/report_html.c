@@ -217,18 +217,24 @@ static void search_plot(pare_strbuf *b, const cJSON *search) {
   }
   if (x1 <= x0) x1 = x0 + 1;
   if (y1 <= y0) y1 = y0 + 1;
+  /* Sizes spanning more than a decade (a search's per-layer probes sit
+   * near the full size, its candidates near the target) are drawn on a
+   * log axis, else the candidates crowd one edge. */
+  int log_x = x0 > 0 && x1 / x0 > 10;
+  if (log_x) x0 = log10(x0), x1 = log10(x1);
   /* A margin, so that no point sits on an axis. */
   double mx = (x1 - x0) * 0.05;
-  x0 = fmax(0, x0 - mx), x1 += mx, y1 *= 1.05;
+  x0 = log_x ? x0 - mx : fmax(0, x0 - mx), x1 += mx, y1 *= 1.05;
   const double left = 70, top = 16, pw = 560, ph = 260;
   pare_strbuf_printf(b,
                      "<svg id=\"search-plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
                      "height=\"%.0f\">\n",
                      left + pw + 20, top + ph + 40);
-#define PX(v) (left + ((v)-x0) / (x1 - x0) * pw)
+#define PX(v) (left + ((log_x ? log10(v) : (v)) - x0) / (x1 - x0) * pw)
 #define PY(v) (top + ph - ((v)-y0) / (y1 - y0) * ph)
   for (int t = 0; t <= 4; t++) {
     double xv = x0 + (x1 - x0) * t / 4, yv = y0 + (y1 - y0) * t / 4;
+    if (log_x) xv = pow(10, xv);
     char xs[32];
     bytes_text(xv, xs, sizeof xs);
     pare_strbuf_printf(b,
@@ -256,11 +262,11 @@ static void search_plot(pare_strbuf *b, const cJSON *search) {
   pare_strbuf_printf(b,
                      "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
                      "<line class=axis x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\"/>"
-                     "<text x=\"%.0f\" y=\"%.0f\" text-anchor=middle>weight bytes</text>"
+                     "<text x=\"%.0f\" y=\"%.0f\" text-anchor=middle>weight bytes%s</text>"
                      "<text x=\"12\" y=\"%.0f\" transform=\"rotate(-90 12 %.0f)\" "
                      "text-anchor=middle>error</text>\n</svg>\n<p>%d candidates measured</p>\n",
                      left, left + pw, top + ph, top + ph, left, left, top, top + ph, left + pw / 2,
-                     top + ph + 34, top + ph / 2, top + ph / 2, n);
+                     top + ph + 34, log_x ? " (log scale)" : "", top + ph / 2, top + ph / 2, n);
 }
 
 /* The last value a pass decided for key in a layer (number or string),
