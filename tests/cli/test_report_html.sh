@@ -8,8 +8,9 @@
 # before/after bar pair per layer of the JSON report, one row per pass, and
 # the "no search" note. Then a search array added to the JSON is drawn by
 # `pare report` with its chosen point marked, and so is a real (small) search
-# on MNIST. Screenshots of the pages go to OUTDIR (paths printed). The page must fetch nothing: no src=, href= or
-# url(). SKIP without chromium or the shared model.
+# on MNIST. Screenshots of the pages go to OUTDIR (paths printed). The page
+# must fetch nothing: no src=, href= or url(). SKIP without chromium or the
+# shared model.
 set -u
 pare=$1
 shared=$2
@@ -95,6 +96,8 @@ browse "file://$work/s.html" "$outdir/report-search-mnist.png" "$work/dom3.html"
 check real-search-points test "$(count '<circle class="pt"' "$work/dom3.html")" -eq $((points - 1))
 check real-search-chosen test "$(count '<circle class="chosen"' "$work/dom3.html")" -eq 1
 check real-search-layers test "$(count '<tr class="layer' "$work/dom3.html")" -eq 4
+chosen=$(sed -n 's/^search: weight bytes [0-9]* -> \([0-9]*\) .*/\1/p' "$work/s.out")
+check real-search-chosen-bytes grep -q "<title>$chosen bytes, error [0-9.e-]* (chosen)</title>" "$work/dom3.html"
 echo "search: $points candidates; screenshot: $outdir/report-search-mnist.png"
 
 # inspect and run take --report FILE.html too (the same pass-manager flag).
