@@ -23,6 +23,7 @@ packages=(
   libonnx-testdata
   liblapacke-dev libopenblas-dev
   chromium  # headless, for the HTML report test (tests/cli/test_report_html.sh)
+  python3   # the search and report tests read JSON reports with it (also a dependency of llvm-19-tools)
 )
 
 # Only for the fuzz step of CI=true tests (bench/fuzz.sh): libFuzzer comes
